@@ -1,0 +1,194 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"golang.org/x/term"
+
+	"seconf/engine"
+	"seconf/engine/host"
+)
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+var actionColor = map[engine.Action]string{
+	engine.Create: "\x1b[32m", engine.Update: "\x1b[33m", engine.Restart: "\x1b[33m",
+	engine.Delete: "\x1b[31m", engine.Replace: "\x1b[35m",
+}
+
+func (o *options) printPlan(p *engine.Plan) {
+	color := o.color(o.stdout)
+	for _, w := range p.Warnings {
+		fmt.Fprintf(o.stdout, "Warning: %s\n", w)
+	}
+	if !p.Pending() {
+		fmt.Fprintln(o.stdout, "No changes. The host matches the configuration.")
+		return
+	}
+	width := 0
+	for _, c := range p.Changes {
+		if c.Action != engine.NoOp && len(c.ID) > width {
+			width = len(c.ID)
+		}
+	}
+	for _, c := range p.Changes {
+		if c.Action == engine.NoOp {
+			continue
+		}
+		mark, end := "", ""
+		if color {
+			mark, end = actionColor[c.Action], "\x1b[0m"
+		}
+		fmt.Fprintf(o.stdout, "%s%3s %-8s %-*s%s  (%s)\n", mark, c.Action.Symbol(), c.Action, width, c.ID, end, c.Reason)
+		if o.diff {
+			if d := c.Diff(); d != "" {
+				fmt.Fprint(o.stdout, indent(d, "      "))
+			}
+		}
+	}
+	n := p.Counts()
+	fmt.Fprintf(o.stdout, "Plan: %d to create, %d to update, %d to restart, %d to delete.\n",
+		n[engine.Create], n[engine.Update]+n[engine.Replace], n[engine.Restart], n[engine.Delete])
+}
+
+func indent(s, pre string) string {
+	lines := strings.SplitAfter(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = pre + l
+		}
+	}
+	return strings.Join(lines, "")
+}
+
+// printResult writes one line per applied change, so that journald (timer,
+// cloud-init) keeps a line an action with its resource ID.
+func (o *options) printResult(res *engine.Result, err error) {
+	for _, c := range res.Applied {
+		fmt.Fprintf(o.stdout, "%s: %s done\n", c.ID, c.Action)
+	}
+	if err != nil {
+		fmt.Fprintf(o.stdout, "Apply failed after %d change(s); run apply again once the cause is fixed.\n", len(res.Applied))
+		return
+	}
+	fmt.Fprintf(o.stdout, "Apply complete: %d change(s).\n", len(res.Applied))
+}
+
+type jsonChange struct {
+	ID        string `json:"id"`
+	Action    string `json:"action"`
+	Reason    string `json:"reason,omitempty"`
+	Diff      string `json:"diff,omitempty"`
+	Sensitive bool   `json:"sensitive,omitempty"`
+}
+
+type jsonDoc struct {
+	Plan struct {
+		Changes  []jsonChange `json:"changes"`
+		Pending  bool         `json:"pending"`
+		Warnings []string     `json:"warnings,omitempty"`
+	} `json:"plan"`
+	Apply *struct {
+		Applied []string `json:"applied"`
+		Error   string   `json:"error,omitempty"`
+	} `json:"apply,omitempty"`
+}
+
+func writeJSON(w io.Writer, p *engine.Plan, res *engine.Result) error {
+	var d jsonDoc
+	d.Plan.Changes = []jsonChange{}
+	for _, c := range p.Changes {
+		jc := jsonChange{ID: c.ID, Action: string(c.Action), Reason: c.Reason, Sensitive: c.Sensitive}
+		if c.Action != engine.NoOp {
+			jc.Diff = c.Diff()
+		}
+		d.Plan.Changes = append(d.Plan.Changes, jc)
+	}
+	d.Plan.Pending = p.Pending()
+	d.Plan.Warnings = p.Warnings
+	if res != nil {
+		d.Apply = &struct {
+			Applied []string `json:"applied"`
+			Error   string   `json:"error,omitempty"`
+		}{Applied: []string{}, Error: res.Error}
+		for _, c := range res.Applied {
+			d.Apply.Applied = append(d.Apply.Applied, c.ID)
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(d)
+}
+
+func (o *options) runFmt(path string) error {
+	files := []string{path}
+	if st, err := os.Stat(path); err != nil {
+		return err
+	} else if st.IsDir() {
+		files, _ = filepath.Glob(filepath.Join(path, "*.hcl"))
+	}
+	unformatted := 0
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		// Format only valid HCL: formatting broken input would hide the error.
+		if _, diags := hclwrite.ParseConfig(src, f, hcl.InitialPos); diags.HasErrors() {
+			o.printDiags(nil, diags)
+			return exitError{1}
+		}
+		out := hclwrite.Format(src)
+		if string(out) == string(src) {
+			continue
+		}
+		unformatted++
+		fmt.Fprintln(o.stdout, f)
+		if !o.check {
+			st, _ := os.Stat(f)
+			abs, _ := filepath.Abs(f)
+			if err := (host.FS{}).WriteFile(abs, out, st.Mode().Perm()); err != nil {
+				return err
+			}
+		}
+	}
+	if o.check && unformatted > 0 {
+		return exitError{3}
+	}
+	return nil
+}
+
+func buildVersion() (string, string) {
+	v, c := version, commit
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && c == "" {
+				c = s.Value
+			}
+			if s.Key == "vcs.modified" && s.Value == "true" && c != "" && !strings.HasSuffix(c, "-dirty") {
+				c += "-dirty"
+			}
+		}
+	}
+	if v == "" || v == "(devel)" {
+		v = "devel"
+	}
+	if c == "" {
+		c = "unknown"
+	}
+	return v, c
+}

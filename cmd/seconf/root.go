@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/cobra"
+
+	"seconf/config"
+	"seconf/engine"
+	"seconf/engine/host"
+	"seconf/modules/selinux"
+)
+
+// Set at build time with -ldflags "-X main.version=... -X main.commit=...".
+var (
+	version = ""
+	commit  = ""
+)
+
+type options struct {
+	root        string
+	vars        []string
+	json        bool
+	diff        bool
+	verbose     bool
+	noColor     bool
+	lockTimeout time.Duration
+	detailed    bool
+	check       bool
+	stdout      io.Writer
+	stderr      io.Writer
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	o := &options{stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:   "seconf",
+		Short: "Configure SELinux policy modules, containers and mounts on a host from HCL",
+		Long: `seconf reads a configuration (a .hcl file or a directory of them) that declares
+SELinux policy modules, containers and mounts, compares it with the host, and
+converges the host: policy in one semodule transaction, units written atomically.
+A second apply with nothing changed does nothing.
+
+With --root DIR, seconf works offline on the tree under DIR (its policy store,
+its /etc, its state record) and never touches the running system: this is how
+image builds and tests use it.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	pf := root.PersistentFlags()
+	pf.StringVar(&o.root, "root", "/", "work on the tree under `DIR` instead of the live host (offline: no policy reload, no D-Bus)")
+	pf.StringArrayVar(&o.vars, "var", nil, "set a variable, `NAME=VALUE` (repeatable; SECONF_VAR_NAME works too)")
+	pf.BoolVarP(&o.verbose, "verbose", "v", false, "log every command seconf runs to stderr")
+	pf.BoolVar(&o.noColor, "no-color", false, "no colour in output (also when NO_COLOR is set or stdout is not a terminal)")
+
+	validate := &cobra.Command{
+		Use:   "validate PATH...",
+		Short: "Check a configuration without looking at the host",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			cfg, err := o.load(args)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(o.stdout, "The configuration is valid: %d selinux_module, %d container, %d mount.\n",
+				len(cfg.Modules), len(cfg.Containers), len(cfg.Mounts))
+			return nil
+		},
+	}
+
+	plan := &cobra.Command{
+		Use:   "plan PATH...",
+		Short: "Show what apply would change, changing nothing",
+		Long: `plan compares the configuration with the host and prints what apply would do.
+Exit status: 0 success, 1 error; with --detailed-exitcode, 0 no changes,
+1 error, 2 changes pending.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error { return o.runPlan(c.Context(), args) },
+	}
+	plan.Flags().BoolVar(&o.detailed, "detailed-exitcode", false, "exit 2 when changes are pending, 0 when there are none")
+
+	apply := &cobra.Command{
+		Use:   "apply PATH...",
+		Short: "Converge the host to the configuration",
+		Long: `apply plans, prints the plan and carries it out without asking: policy modules
+in one semodule transaction, then unit files. It holds a lock on the root, so a
+second apply waits (up to --lock-timeout) and then fails naming the holder.
+What seconf installs is recorded in /var/lib/seconf/state.json under the root;
+only what is recorded there is ever removed.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error { return o.runApply(c.Context(), args) },
+	}
+	apply.Flags().DurationVar(&o.lockTimeout, "lock-timeout", time.Minute, "how long to wait for another seconf holding the lock")
+
+	for _, c := range []*cobra.Command{plan, apply} {
+		c.Flags().BoolVar(&o.json, "json", false, "print the plan (and the apply result) as one JSON document")
+		c.Flags().BoolVar(&o.diff, "diff", false, "show the unified diff of what changes (policy CIL, unit files)")
+	}
+
+	fmtCmd := &cobra.Command{
+		Use:   "fmt PATH",
+		Short: "Rewrite configuration files in canonical HCL style",
+		Long:  "fmt rewrites each .hcl file (PATH or the .hcl files in directory PATH) in canonical style.\nWith --check it changes nothing, lists the files that are not canonical, and exits 3 if any.",
+		Args:  cobra.ExactArgs(1),
+		RunE:  func(c *cobra.Command, args []string) error { return o.runFmt(args[0]) },
+	}
+	fmtCmd.Flags().BoolVar(&o.check, "check", false, "list files that are not canonical and exit 3 if any; write nothing")
+
+	versionCmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print seconf's version and commit",
+		Args:  cobra.NoArgs,
+		Run: func(c *cobra.Command, args []string) {
+			v, cm := buildVersion()
+			fmt.Fprintf(o.stdout, "seconf %s (commit %s)\n", v, cm)
+		},
+	}
+	root.AddCommand(validate, plan, apply, fmtCmd, versionCmd)
+	return root
+}
+
+func (o *options) varMap() (map[string]string, error) {
+	m := map[string]string{}
+	for _, kv := range o.vars {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--var %q: write NAME=VALUE", kv)
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+// load reads the configuration and prints its diagnostics.
+func (o *options) load(paths []string) (*config.Config, error) {
+	vars, err := o.varMap()
+	if err != nil {
+		return nil, err
+	}
+	cfg, files, diags := config.Load(paths, config.Options{Vars: vars, Environ: os.Environ()})
+	if len(diags) > 0 {
+		o.printDiags(files, diags)
+	}
+	if diags.HasErrors() {
+		return nil, exitError{1}
+	}
+	return cfg, nil
+}
+
+func (o *options) printDiags(files map[string]*hcl.File, diags hcl.Diagnostics) {
+	w := hcl.NewDiagnosticTextWriter(o.stderr, files, 100, o.color(o.stderr))
+	w.WriteDiagnostics(diags)
+}
+
+// color reports whether w gets ANSI colour.
+func (o *options) color(w io.Writer) bool {
+	if o.noColor || os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	return isTerminal(w)
+}
+
+func (o *options) newEngine() (*engine.Engine, func(), error) {
+	var log io.Writer
+	if o.verbose {
+		log = o.stderr
+	}
+	h, err := host.New(o.root, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if st, err := os.Stat(h.Root); err != nil || !st.IsDir() {
+		return nil, nil, fmt.Errorf("--root %s is not a directory", o.root)
+	}
+	sel := selinux.New()
+	e := &engine.Engine{Host: h, Providers: []engine.Provider{sel}}
+	return e, func() { sel.Close() }, nil
+}
+
+func signalContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+}
+
+func (o *options) runPlan(ctx context.Context, paths []string) error {
+	ctx, cancel := signalContext(ctx)
+	defer cancel()
+	cfg, err := o.load(paths)
+	if err != nil {
+		return err
+	}
+	e, done, err := o.newEngine()
+	if err != nil {
+		return err
+	}
+	defer done()
+	p, err := e.Plan(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if o.json {
+		if err := writeJSON(o.stdout, p.Plan, nil); err != nil {
+			return err
+		}
+	} else {
+		o.printPlan(p.Plan)
+	}
+	if o.detailed && p.Plan.Pending() {
+		return exitError{2}
+	}
+	return nil
+}
+
+func (o *options) runApply(ctx context.Context, paths []string) error {
+	ctx, cancel := signalContext(ctx)
+	defer cancel()
+	cfg, err := o.load(paths)
+	if err != nil {
+		return err
+	}
+	e, done, err := o.newEngine()
+	if err != nil {
+		return err
+	}
+	defer done()
+	unlock, err := e.Host.Lock(ctx, o.lockTimeout)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	p, err := e.Plan(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if !o.json {
+		o.printPlan(p.Plan)
+	}
+	if !p.Plan.Pending() {
+		if o.json {
+			return writeJSON(o.stdout, p.Plan, &engine.Result{})
+		}
+		return nil
+	}
+	res, applyErr := e.Apply(ctx, p)
+	if o.json {
+		if err := writeJSON(o.stdout, p.Plan, res); err != nil {
+			return err
+		}
+	} else {
+		o.printResult(res, applyErr)
+	}
+	if applyErr != nil {
+		if o.json {
+			return exitError{1}
+		}
+		return applyErr
+	}
+	return nil
+}

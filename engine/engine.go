@@ -1,0 +1,119 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"seconf/config"
+	"seconf/engine/host"
+)
+
+// Env is what a provider sees while planning or applying.
+type Env struct {
+	Host   *host.Host
+	Config *config.Config
+	State  *State
+	// Prior holds the changes planned by the providers before this one, so
+	// that units can restart when the policy they run under changes.
+	Prior []*Change
+}
+
+// Provider plans and applies one kind of resource as a group, so that a
+// kind that can batch (policy modules: one semodule transaction) does.
+type Provider interface {
+	Name() string
+	// Plan reads the host and returns a change for every resource of its
+	// kind in the config, and a delete for every owned one that left it.
+	Plan(ctx context.Context, env *Env) ([]*Change, error)
+	// Apply carries out the provider's changes from the plan and updates
+	// env.State to match what is now on the host.
+	Apply(ctx context.Context, env *Env, changes []*Change) error
+}
+
+// Engine runs providers in order: policy first, so that a unit never runs a
+// container under a type whose module is not installed yet.
+type Engine struct {
+	Host      *host.Host
+	Providers []Provider
+}
+
+// Planned is a plan with what it was made from, ready to apply.
+type Planned struct {
+	Plan  *Plan
+	env   *Env
+	owner map[*Change]Provider
+}
+
+// Plan reads the host and returns what apply would do.
+func (e *Engine) Plan(ctx context.Context, cfg *config.Config) (*Planned, error) {
+	st, err := LoadState(e.Host)
+	if err != nil {
+		return nil, err
+	}
+	env := &Env{Host: e.Host, Config: cfg, State: st}
+	p := &Planned{Plan: &Plan{}, env: env, owner: map[*Change]Provider{}}
+	for _, prov := range e.Providers {
+		cs, err := prov.Plan(ctx, env)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			p.owner[c] = prov
+		}
+		env.Prior = append(env.Prior, cs...)
+		p.Plan.Changes = append(p.Plan.Changes, cs...)
+	}
+	return p, nil
+}
+
+// Result is what an apply did.
+type Result struct {
+	Applied []*Change `json:"applied"`
+	Error   string    `json:"error,omitempty"`
+}
+
+// Apply carries out a plan. The state record is saved after each provider,
+// so that what was done is owned even when a later step fails, and the next
+// apply converges from there.
+func (e *Engine) Apply(ctx context.Context, p *Planned) (*Result, error) {
+	res := &Result{}
+	sum := &ApplySummary{Started: time.Now().UTC()}
+	var applyErr error
+	for _, prov := range e.Providers {
+		var mine []*Change
+		for _, c := range p.Plan.Changes {
+			if p.owner[c] == prov && c.Action != NoOp {
+				mine = append(mine, c)
+			}
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		applyErr = prov.Apply(ctx, p.env, mine)
+		if applyErr == nil {
+			res.Applied = append(res.Applied, mine...)
+			for _, c := range mine {
+				sum.Changed = append(sum.Changed, string(c.Action)+" "+c.ID)
+			}
+		}
+		if err := p.env.State.Save(e.Host); err != nil && applyErr == nil {
+			applyErr = fmt.Errorf("save state record: %w", err)
+		}
+		if applyErr != nil {
+			break
+		}
+	}
+	if applyErr != nil || len(res.Applied) > 0 {
+		sum.Finished = time.Now().UTC()
+		if applyErr != nil {
+			sum.Failed = applyErr.Error()
+			res.Error = applyErr.Error()
+		}
+		p.env.State.Last = sum
+		if err := p.env.State.Save(e.Host); err != nil && applyErr == nil {
+			applyErr = fmt.Errorf("save state record: %w", err)
+		}
+	}
+	return res, applyErr
+}

@@ -1,0 +1,146 @@
+package host
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+)
+
+// FS reads and writes files below a root directory. Paths given to it are
+// host paths ("/etc/systemd/system/x.service"); symlinks resolve inside the
+// root, so a link in an image cannot send a write to the build machine.
+type FS struct {
+	Root string
+}
+
+// Path maps a host path to the real path under the root.
+func (f FS) Path(p string) (string, error) {
+	if f.Root == "" || f.Root == "/" {
+		return filepath.Clean("/" + p), nil
+	}
+	return securejoin.SecureJoin(f.Root, p)
+}
+
+// ReadFile reads a host path; a missing file is (nil, fs.ErrNotExist).
+func (f FS) ReadFile(p string) ([]byte, error) {
+	rp, err := f.Path(p)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadFile(rp)
+}
+
+// Exists reports whether the host path exists (without following a final symlink).
+func (f FS) Exists(p string) bool {
+	rp, err := f.Path(filepath.Dir(p))
+	if err != nil {
+		return false
+	}
+	_, err = os.Lstat(filepath.Join(rp, filepath.Base(p)))
+	return err == nil
+}
+
+// WriteFile writes data atomically: a temp file in the same directory,
+// fsync, rename, fsync of the directory. A reader sees the old file or the
+// new one, never a torn one, and a crash leaves at most a stray temp file.
+func (f FS) WriteFile(p string, data []byte, mode fs.FileMode) error {
+	dir, err := f.Path(filepath.Dir(p))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".seconf-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, filepath.Base(p))); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Remove deletes a host path; a missing one is not an error.
+func (f FS) Remove(p string) error {
+	dir, err := f.Path(filepath.Dir(p))
+	if err != nil {
+		return err
+	}
+	err = os.Remove(filepath.Join(dir, filepath.Base(p)))
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
+}
+
+// Symlink makes link point at target (a host path), replacing what was there.
+func (f FS) Symlink(target, link string) error {
+	dir, err := f.Path(filepath.Dir(link))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	full := filepath.Join(dir, filepath.Base(link))
+	if cur, err := os.Readlink(full); err == nil && cur == target {
+		return nil
+	}
+	tmp := filepath.Join(dir, ".seconf-link-"+filepath.Base(link))
+	os.Remove(tmp)
+	if err := os.Symlink(target, tmp); err != nil {
+		return err
+	}
+	return os.Rename(tmp, full)
+}
+
+// Readlink reads a symlink at a host path.
+func (f FS) Readlink(p string) (string, error) {
+	dir, err := f.Path(filepath.Dir(p))
+	if err != nil {
+		return "", err
+	}
+	return os.Readlink(filepath.Join(dir, filepath.Base(p)))
+}
+
+// ReadDir lists a host directory; a missing one is empty.
+func (f FS) ReadDir(p string) ([]os.DirEntry, error) {
+	rp, err := f.Path(p)
+	if err != nil {
+		return nil, err
+	}
+	ents, err := os.ReadDir(rp)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	return ents, err
+}

@@ -1,0 +1,35 @@
+package host
+
+import (
+	"io"
+	"path/filepath"
+)
+
+// Host is everything seconf may touch: one root, one runner, one systemd.
+type Host struct {
+	// Root is "/" for the live host; anything else is offline mode: files and
+	// the policy store under Root, and no D-Bus.
+	Root   string
+	FS     FS
+	Runner Runner
+	Log    io.Writer
+}
+
+// New returns a Host for root ("" means "/"). log receives one line per
+// command run; nil discards them.
+func New(root string, log io.Writer) (*Host, error) {
+	if root == "" {
+		root = "/"
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = io.Discard
+	}
+	return &Host{Root: abs, FS: FS{Root: abs}, Runner: ExecRunner{Log: log}, Log: log}, nil
+}
+
+// Offline reports whether the root is not the live host.
+func (h *Host) Offline() bool { return h.Root != "/" }

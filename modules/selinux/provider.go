@@ -1,0 +1,212 @@
+package selinux
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+
+	"seconf/config"
+	"seconf/engine"
+	"seconf/engine/host"
+)
+
+// Semodule is the command that changes the policy store.
+const Semodule = "semodule"
+
+// Provider plans and applies selinux_module blocks.
+type Provider struct {
+	work string // temporary directory for compiled modules
+}
+
+// New returns a provider; Close removes what it compiled.
+func New() *Provider { return &Provider{} }
+
+// Name is the resource kind.
+func (p *Provider) Name() string { return config.KindModule }
+
+// Close removes the compiled modules.
+func (p *Provider) Close() error {
+	if p.work == "" {
+		return nil
+	}
+	return os.RemoveAll(p.work)
+}
+
+// planned is the payload of a module change.
+type planned struct {
+	module   *config.Module
+	comp     *compiled
+	removeAt []int // owned priorities to remove
+	enable   *bool // enable (true) or disable (false) after installing
+	install  bool
+}
+
+// Plan compiles every module and compares it with the store.
+func (p *Provider) Plan(ctx context.Context, env *engine.Env) ([]*engine.Change, error) {
+	mods := env.Config.Modules
+	if len(mods) == 0 && len(env.State.Modules) == 0 {
+		return nil, nil
+	}
+	st := openStore(env.Host.FS)
+	if !st.exists() {
+		return nil, fmt.Errorf("no SELinux policy store at %s under %s: install policycoreutils and selinux-policy-default, or (with --root) copy the host's /etc/selinux and /var/lib/selinux into the root", st.dir, env.Host.Root)
+	}
+	if p.work == "" {
+		dir, err := os.MkdirTemp("", "seconf-policy-")
+		if err != nil {
+			return nil, err
+		}
+		p.work = dir
+	}
+	var changes []*engine.Change
+	wanted := map[string]bool{}
+	for _, m := range mods {
+		wanted[m.Name] = true
+		c, err := p.planModule(ctx, env, st, m)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m.ID(), err)
+		}
+		changes = append(changes, c)
+	}
+	var gone []string
+	for name := range env.State.Modules {
+		if !wanted[name] {
+			gone = append(gone, name)
+		}
+	}
+	sort.Strings(gone)
+	for _, name := range gone {
+		own := env.State.Modules[name]
+		c := &engine.Change{ID: config.KindModule + "." + name, Action: engine.Delete, Reason: "not in config"}
+		ins, err := st.lookup(name)
+		if err != nil {
+			return nil, err
+		}
+		pl := &planned{}
+		for _, in := range ins {
+			if in.Priority == own.Priority {
+				pl.removeAt = []int{own.Priority}
+				c.Before, _ = st.cil(in)
+			}
+		}
+		if len(pl.removeAt) == 0 {
+			c.Reason = "no longer installed; forget it"
+		}
+		c.Data = pl
+		changes = append(changes, c)
+	}
+	return changes, nil
+}
+
+func (p *Provider) planModule(ctx context.Context, env *engine.Env, st store, m *config.Module) (*engine.Change, error) {
+	comp, err := compile(ctx, env.Host.Runner, m, p.work)
+	if err != nil {
+		return nil, err
+	}
+	c := &engine.Change{ID: m.ID(), Range: m.DeclRange, After: comp.cil}
+	pl := &planned{module: m, comp: comp}
+	c.Data = pl
+	ins, err := st.lookup(m.Name)
+	if err != nil {
+		return nil, err
+	}
+	var at *installed
+	for i := range ins {
+		if ins[i].Priority == m.Priority {
+			at = &ins[i]
+		}
+	}
+	// A copy seconf installed at another priority goes when the new one comes.
+	if own, ok := env.State.Modules[m.Name]; ok && own.Priority != m.Priority {
+		for _, in := range ins {
+			if in.Priority == own.Priority {
+				pl.removeAt = append(pl.removeAt, own.Priority)
+			}
+		}
+	}
+	disabled := st.disabled(m.Name)
+	switch {
+	case at == nil:
+		pl.install = true
+		c.Action, c.Reason = engine.Create, fmt.Sprintf("not installed at priority %d", m.Priority)
+		if len(pl.removeAt) > 0 {
+			c.Action, c.Reason = engine.Update, fmt.Sprintf("priority %d → %d", pl.removeAt[0], m.Priority)
+		}
+	default:
+		cur, err := st.cil(*at)
+		if err != nil {
+			return nil, fmt.Errorf("read installed module: %w", err)
+		}
+		c.Before = cur
+		if checksum(cur) != comp.sum {
+			pl.install = true
+			c.Action, c.Reason = engine.Update, "checksum differs"
+		}
+	}
+	if m.Enabled == disabled {
+		e := m.Enabled
+		pl.enable = &e
+		if c.Action == "" {
+			c.Action, c.Reason = engine.Update, map[bool]string{true: "enable", false: "disable"}[e]
+		}
+	}
+	if c.Action == "" && len(pl.removeAt) > 0 {
+		c.Action, c.Reason = engine.Update, "remove the copy at priority "+strconv.Itoa(pl.removeAt[0])
+	}
+	if c.Action == "" {
+		c.Action = engine.NoOp
+	}
+	return c, nil
+}
+
+// Apply runs one semodule transaction for all the changes.
+func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine.Change) error {
+	var args []string
+	if env.Host.Offline() {
+		// -p keeps the whole transaction under the root; -S alone would still
+		// write the built policy into the build machine's /etc/selinux.
+		args = append(args, "-p", env.Host.Root, "-n")
+	}
+	ops := 0
+	for _, c := range changes {
+		pl, _ := c.Data.(*planned)
+		if pl == nil {
+			continue
+		}
+		name := nameOf(c.ID)
+		if pl.install {
+			args = append(args, "-X", strconv.Itoa(pl.module.Priority), "-i", pl.comp.file)
+			ops++
+		}
+		for _, prio := range pl.removeAt {
+			args = append(args, "-X", strconv.Itoa(prio), "-r", name)
+			ops++
+		}
+		if pl.enable != nil {
+			args = append(args, map[bool]string{true: "-e", false: "-d"}[*pl.enable], name)
+			ops++
+		}
+	}
+	if ops > 0 {
+		if _, err := env.Host.Runner.Run(ctx, host.Cmd{Name: Semodule, Args: args}); err != nil {
+			return fmt.Errorf("%s: policy transaction failed, nothing was committed: %w", config.KindModule, err)
+		}
+	}
+	for _, c := range changes {
+		pl, _ := c.Data.(*planned)
+		if pl == nil {
+			continue
+		}
+		name := nameOf(c.ID)
+		if c.Action == engine.Delete {
+			delete(env.State.Modules, name)
+			continue
+		}
+		env.State.Modules[name] = engine.ModuleState{Priority: pl.module.Priority, Checksum: pl.comp.sum}
+	}
+	return nil
+}
+
+func nameOf(id string) string { return id[len(config.KindModule)+1:] }
