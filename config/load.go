@@ -141,7 +141,7 @@ func (l *loader) decode(bodies []*hcl.BodyContent) {
 		modules[b.Labels[0]] = cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(b.Labels[0])})
 	}
 	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{
-		"var":     cty.ObjectVal(l.vars),
+		"var":      cty.ObjectVal(l.vars),
 		KindModule: objectOrEmpty(modules),
 	}}
 	for _, b := range byType[KindModule] {

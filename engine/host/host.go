@@ -1,6 +1,7 @@
 package host
 
 import (
+	"context"
 	"io"
 	"path/filepath"
 )
@@ -13,6 +14,10 @@ type Host struct {
 	FS     FS
 	Runner Runner
 	Log    io.Writer
+	// Dial connects to systemd; tests point it at a systemd of their own.
+	Dial func(ctx context.Context) (Systemd, error)
+
+	systemd Systemd
 }
 
 // New returns a Host for root ("" means "/"). log receives one line per
@@ -28,7 +33,27 @@ func New(root string, log io.Writer) (*Host, error) {
 	if log == nil {
 		log = io.Discard
 	}
-	return &Host{Root: abs, FS: FS{Root: abs}, Runner: ExecRunner{Log: log}, Log: log}, nil
+	return &Host{Root: abs, FS: FS{Root: abs}, Runner: ExecRunner{Log: log}, Log: log, Dial: DialSystemd}, nil
+}
+
+// Systemd returns the run's one D-Bus connection, dialling it on first use.
+func (h *Host) Systemd(ctx context.Context) (Systemd, error) {
+	if h.systemd == nil {
+		s, err := h.Dial(ctx)
+		if err != nil {
+			return nil, err
+		}
+		h.systemd = s
+	}
+	return h.systemd, nil
+}
+
+// Close closes the D-Bus connection if one was made.
+func (h *Host) Close() {
+	if h.systemd != nil {
+		h.systemd.Close()
+		h.systemd = nil
+	}
 }
 
 // Offline reports whether the root is not the live host.

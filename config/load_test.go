@@ -1,0 +1,177 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func write(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const te = "policy_module(logger, 1.0)\ntype logger_t;\n"
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		hcl     string
+		files   map[string]string
+		vars    map[string]string
+		summary string // the diagnostic's summary
+		line    int    // the line its subject starts on
+	}{
+		{"syntax error", "selinux_module \"x\" {\n  source = \n}\n", nil, nil, "Invalid expression", 2},
+		{"unknown block", "service \"x\" {}\n", nil, nil, "Unsupported block type", 1},
+		{"unknown attribute", "selinux_module \"logger\" {\n  source = \"logger.te\"\n  prio = 3\n}\n", nil, nil, "Unsupported argument", 3},
+		{"wrong type", "selinux_module \"logger\" {\n  source = \"logger.te\"\n  priority = \"high\"\n}\n", nil, nil, "Incorrect attribute value type", 3},
+		{"duplicate name", "selinux_module \"logger\" {\n  source = \"logger.te\"\n}\nselinux_module \"logger\" {\n  source = \"logger.te\"\n}\n", nil, nil, "Duplicate selinux_module block", 4},
+		{"undeclared reference", "container \"c\" {\n  image = \"i\"\n  depends_on = [selinux_module.nope]\n}\n", nil, nil, "Reference to undeclared resource", 3},
+		{"undeclared reference in a value", "container \"c\" {\n  image = \"i\"\n  volume {\n    source = mount.data.where\n    target = \"/data\"\n  }\n}\n", nil, nil, "Reference to undeclared resource", 4},
+		{"undeclared variable", "container \"c\" {\n  image = var.image\n}\n", nil, nil, "Reference to undeclared variable", 2},
+		{"unknown reference", "container \"c\" {\n  image = local.image\n}\n", nil, nil, "Unknown reference", 2},
+		{"cycle", "container \"a\" {\n  image = \"i\"\n  depends_on = [container.b]\n}\ncontainer \"b\" {\n  image = \"i\"\n  depends_on = [container.a]\n}\n", nil, nil, "Dependency cycle", 7},
+		{"missing source file", "selinux_module \"logger\" {\n  source = \"nope.te\"\n}\n", nil, nil, "Missing source file", 2},
+		{"source outside the configuration", "selinux_module \"logger\" {\n  source = \"../logger.te\"\n}\n", nil, nil, "Source outside the configuration", 2},
+		{"unknown format", "selinux_module \"logger\" {\n  source = \"logger.txt\"\n}\n", map[string]string{"logger.txt": te}, nil, "Unknown policy format", 2},
+		{"module name mismatch", "selinux_module \"other\" {\n  source = \"logger.te\"\n}\n", nil, nil, "Module name mismatch", 2},
+		{"no module statement", "selinux_module \"logger\" {\n  content = \"type x_t;\"\n  format = \"te\"\n}\n", nil, nil, "No module statement", 2},
+		{"content without format", "selinux_module \"logger\" {\n  content = \"(type x_t)\"\n}\n", nil, nil, "Missing or invalid format", 1},
+		{"source and content", "selinux_module \"logger\" {\n  source = \"logger.te\"\n  content = \"x\"\n}\n", nil, nil, "Conflicting arguments", 3},
+		{"no source", "selinux_module \"logger\" {\n}\n", nil, nil, "Missing policy source", 1},
+		{"priority out of range", "selinux_module \"logger\" {\n  source = \"logger.te\"\n  priority = 1000\n}\n", nil, nil, "Invalid priority", 3},
+		{"not a policy package", "selinux_module \"logger\" {\n  source = \"logger.pp\"\n}\n", map[string]string{"logger.pp": "junk"}, nil, "Not a policy package", 2},
+		{"missing variable value", "variable \"image\" {}\ncontainer \"c\" {\n  image = var.image\n}\n", nil, nil, "No value for required variable", 1},
+		{"invalid name", "container \"../etc\" {\n  image = \"i\"\n}\n", nil, nil, "Invalid name", 1},
+		{"control character", "container \"c\" {\n  image = \"i\\nExecStartPre=/bin/sh\"\n}\n", nil, nil, "Control character in value", 2},
+		{"missing image", "container \"c\" {\n}\n", nil, nil, "Missing required argument", 1},
+		{"bad engine", "container \"c\" {\n  image = \"i\"\n  engine = \"lxc\"\n}\n", nil, nil, "Invalid value for engine", 3},
+		{"relative volume", "container \"c\" {\n  image = \"i\"\n  volume {\n    source = \"data\"\n    target = \"/data\"\n  }\n}\n", nil, nil, "Invalid path", 4},
+		{"unnormalised path", "mount \"m\" {\n  what = \"/dev/sdb\"\n  where = \"/srv//data/../x\"\n}\n", nil, nil, "Invalid path", 3},
+		{"privileged", "container \"c\" {\n  image = \"i\"\n  privileged = true\n}\n", nil, nil, "Unconfined container refused", 3},
+		{"spc_t", "container \"c\" {\n  image = \"i\"\n  selinux_type = \"spc_t\"\n}\n", nil, nil, "Unconfined container refused", 3},
+		{"relabel /var/log", "container \"c\" {\n  image = \"i\"\n  volume {\n    source = \"/var/log\"\n    target = \"/var/log\"\n    relabel = \"private\"\n  }\n}\n", nil, nil, "Relabelling a system directory refused", 3},
+		{"relabel under /usr", "container \"c\" {\n  image = \"i\"\n  volume {\n    source = \"/usr/share\"\n    target = \"/x\"\n    relabel = \"shared\"\n  }\n}\n", nil, nil, "Relabelling a system directory refused", 3},
+		{"undeclared -var", "", nil, map[string]string{"nope": "1"}, "Value for undeclared variable", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			files := map[string]string{"host.hcl": tc.hcl, "logger.te": te}
+			for k, v := range tc.files {
+				files[k] = v
+			}
+			dir := write(t, files)
+			_, _, diags := Load([]string{dir}, Options{Vars: tc.vars})
+			if !diags.HasErrors() {
+				t.Fatalf("no error")
+			}
+			d := diags[0]
+			if d.Summary != tc.summary {
+				t.Errorf("summary %q, want %q (detail: %s)", d.Summary, tc.summary, d.Detail)
+			}
+			if tc.line == 0 {
+				return
+			}
+			if d.Subject == nil {
+				t.Fatalf("no source range: %s: %s", d.Summary, d.Detail)
+			}
+			if got := d.Subject.Start.Line; got != tc.line || filepath.Base(d.Subject.Filename) != "host.hcl" {
+				t.Errorf("subject %s:%d, want host.hcl:%d", d.Subject.Filename, got, tc.line)
+			}
+			if d.Detail == "" {
+				t.Error("no detail saying what to change")
+			}
+		})
+	}
+}
+
+func TestLoadExample(t *testing.T) {
+	dir := write(t, map[string]string{
+		"host.hcl": `
+variable "image" { default = "docker.io/fluent/fluentd:v1.17-1" }
+variable "token" {
+  default   = "s3cret"
+  sensitive = true
+}
+selinux_module "logger" {
+  source = "logger.te"
+}
+mount "data" {
+  what            = "/dev/disk/by-label/data"
+  where           = "/srv/data"
+  type            = "xfs"
+  selinux_context = "system_u:object_r:container_file_t:s0"
+}
+container "logger" {
+  image        = var.image
+  selinux_type = "logger_t"
+  environment  = { TOKEN = var.token, MODE = "x" }
+  depends_on   = [selinux_module.logger]
+  volume {
+    source = "/var/log"
+    target = "/var/log"
+  }
+  volume {
+    source    = mount.data.where
+    target    = "/data"
+    read_only = true
+  }
+}
+`, "logger.te": te})
+	t.Setenv("SECONF_VAR_image", "from-env")
+	cfg, _, diags := Load([]string{dir}, Options{Environ: os.Environ(), Vars: map[string]string{}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	c := cfg.Containers[0]
+	if c.Image != "from-env" {
+		t.Errorf("SECONF_VAR_image not used: %q", c.Image)
+	}
+	var deps []string
+	for _, d := range c.Deps {
+		deps = append(deps, d.ID())
+	}
+	if diff := cmp.Diff([]string{"selinux_module.logger", "mount.data"}, deps); diff != "" {
+		t.Errorf("deps (-want +got):\n%s", diff)
+	}
+	want := []Volume{
+		{Source: "/var/log", Target: "/var/log", Relabel: "none"},
+		{Source: "/srv/data", Target: "/data", ReadOnly: true, Relabel: "none", Mount: "data"},
+	}
+	for i := range c.Volumes {
+		c.Volumes[i].Range = want[i].Range
+	}
+	if diff := cmp.Diff(want, c.Volumes); diff != "" {
+		t.Errorf("volumes (-want +got):\n%s", diff)
+	}
+	if !c.Sensitive["TOKEN"] || c.Sensitive["MODE"] || c.Environment["TOKEN"] != "s3cret" {
+		t.Errorf("sensitivity: %v %v", c.Sensitive, c.Environment)
+	}
+	if c.Engine != "podman" || c.Restart != "always" || !c.Enabled {
+		t.Errorf("defaults: engine %q restart %q enabled %v", c.Engine, c.Restart, c.Enabled)
+	}
+	m := cfg.Modules[0]
+	if m.Priority != 400 || !m.Enabled || m.Format != FormatTE || !strings.HasSuffix(m.Source, "/logger.te") {
+		t.Errorf("module: %+v", m)
+	}
+	cfg, _, diags = Load([]string{dir}, Options{Vars: map[string]string{"image": "from-flag"}, Environ: os.Environ()})
+	if diags.HasErrors() || cfg.Containers[0].Image != "from-flag" {
+		t.Errorf("-var does not win over the environment: %v %v", diags, cfg.Containers[0].Image)
+	}
+}
+
+func TestPPName(t *testing.T) {
+	if _, err := PPName([]byte("junk")); err == nil {
+		t.Error("junk parsed as a policy package")
+	}
+}

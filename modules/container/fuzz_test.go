@@ -1,0 +1,121 @@
+package container
+
+import (
+	"path"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+
+	"seconf/config"
+	"seconf/engine"
+)
+
+// fuzzInput is one fuzzed container: the values that are free text
+// (command arguments, an environment value) and the ones that name things.
+type fuzzInput struct {
+	arg1, arg2, envValue, image, volume, level string
+	sensitive                                  bool
+}
+
+func (in fuzzInput) container() *config.Container {
+	return ctr("fuzz", func(c *config.Container) {
+		c.Image = in.image
+		c.Command = []string{in.arg1, in.arg2}
+		c.Environment = map[string]string{"KEY": in.envValue, "OTHER": "x"}
+		c.Sensitive = map[string]bool{"KEY": in.sensitive}
+		c.SELinuxType = "container_t"
+		c.SELinuxLevel = in.level
+		c.Volumes = []config.Volume{{Source: in.volume, Target: "/data", Relabel: config.RelabelPrivate}}
+	})
+}
+
+// plainInput has the same shape with values that need no escaping at all:
+// a rendering of it is the layout every fuzzed rendering must keep (no
+// value may add, drop or split an option).
+func (in fuzzInput) plainInput() fuzzInput {
+	return fuzzInput{"a", "b", "v", "img", "/v", "s0", in.sensitive}
+}
+
+// valid is what config lets through: UTF-8 without C0 controls or DEL.
+func (in fuzzInput) valid() bool {
+	for _, s := range []string{in.arg1, in.arg2, in.envValue, in.image, in.volume, in.level} {
+		if !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// refused restates the documented refusals (doc.go) independently of the
+// code, so the fuzzer checks the rules as well as the escaping.
+func (in fuzzInput) refused(quadlet bool) bool {
+	control := func(s string) bool { return strings.IndexFunc(s, unicode.IsControl) >= 0 }
+	token := func(s string) bool {
+		return s == "" || control(s) || strings.ContainsAny(s, `"'\`) || strings.IndexFunc(s, unicode.IsSpace) >= 0
+	}
+	switch {
+	case token(in.image), token(in.level), token(in.volume),
+		!path.IsAbs(in.volume), strings.ContainsAny(in.volume, ":$"),
+		control(in.arg1), control(in.arg2), control(in.envValue):
+		return true
+	}
+	if quadlet {
+		for _, a := range []string{in.arg1, in.arg2} {
+			if a == "" || a == ";" {
+				return true
+			}
+		}
+		return strings.HasSuffix(in.image, ".image") || strings.HasSuffix(in.image, ".build")
+	}
+	return false
+}
+
+func addSeeds(f *testing.F) {
+	f.Add("echo", "hello world", "v", "busybox", "/srv/data", "s0:c1,c2", false)
+	f.Add(`say "hi"`, `it's 100% $HOME ${X} \n`, `p@ss "w" $x %n`, "quay.io/a/b:1", "/srv/odd%,x", "s0", true)
+	f.Add(";", "", "", "img", "/v", "s0", false)
+	f.Add("ünï\u00a0", "\u0085", "x\u2028y", "img%$", "/srv/a b", `s0\`, false)
+}
+
+func fuzzRender(t *testing.T, in fuzzInput, rendering string, render func(*config.Container, Links, string) ([]engine.File, error)) {
+	if !in.valid() {
+		t.Skip("config refuses this input")
+	}
+	c := in.container()
+	files, err := render(c, Links{}, "host.hcl")
+	if refused := in.refused(rendering == "quadlet"); refused != (err != nil) {
+		t.Fatalf("refused by the rules: %v; render error: %v", refused, err)
+	}
+	if err != nil {
+		return
+	}
+	ref, err := render(in.plainInput().container(), Links{}, "host.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range files {
+		if d := cmp.Diff(parseUnit(t, ref[i].Data).keys(), parseUnit(t, files[i].Data).keys()); d != "" && path.Ext(files[i].Path) != ".env" {
+			t.Fatalf("%s: options differ from the plain rendering's (-plain +fuzzed):\n%s\n%s", files[i].Path, d, files[i].Data)
+		}
+	}
+	checkParseBack(t, rendering, c, Links{}, files)
+}
+
+func FuzzRenderQuadlet(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, arg1, arg2, envValue, image, volume, level string, sensitive bool) {
+		fuzzRender(t, fuzzInput{arg1, arg2, envValue, image, volume, level, sensitive}, "quadlet", RenderQuadlet)
+	})
+}
+
+func FuzzRenderService(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, arg1, arg2, envValue, image, volume, level string, sensitive bool) {
+		in := fuzzInput{arg1, arg2, envValue, image, volume, level, sensitive}
+		fuzzRender(t, in, "podman service", RenderPodmanService)
+		fuzzRender(t, in, "docker service", RenderDockerService)
+	})
+}

@@ -1,0 +1,401 @@
+package container
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"unicode"
+
+	"seconf/config"
+	"seconf/engine"
+)
+
+// Where the renderings put their files and which programs they run.
+const (
+	QuadletDir = "/etc/containers/systemd"
+	UnitDir    = "/etc/systemd/system"
+	EnvDir     = "/etc/seconf/env"
+	Podman     = "/usr/bin/podman"
+	Docker     = "/usr/bin/docker"
+)
+
+// Links are a container's dependencies on other blocks, as its unit states
+// them. Dependencies on selinux_module blocks are not here: they do not
+// order units, they restart them (engine.Unit.Deps).
+type Links struct {
+	// Units are the services of containers it depends on: After= and Requires=.
+	Units []string
+	// MountsFor are the mount points of mounts it depends on: RequiresMountsFor=.
+	MountsFor []string
+}
+
+// spec is what every rendering of one container shares: the values checked
+// and put in the form the renderings need.
+type spec struct {
+	c       *config.Container
+	links   Links
+	header  string
+	volumes []string // podman/docker -v values: SRC:DST[:OPTS]
+	env     []string // KEY=VALUE, sorted by key
+	envFile string   // the EnvironmentFile when any value is sensitive
+}
+
+func newSpec(c *config.Container, links Links, origin string) (*spec, error) {
+	s := &spec{c: c, links: links, header: header(origin, c.ID())}
+	if err := checkToken("image", c.Image); err != nil {
+		return nil, err
+	}
+	for what, v := range map[string]string{"network": c.Network, "user": c.User, "selinux_type": c.SELinuxType, "selinux_level": c.SELinuxLevel} {
+		if v != "" {
+			if err := checkToken(what, v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, p := range c.Publish {
+		if err := checkToken("publish", p); err != nil {
+			return nil, err
+		}
+	}
+	for _, a := range c.Command {
+		if err := checkText("command argument", a); err != nil {
+			return nil, err
+		}
+	}
+	switch c.Restart {
+	case "always", "on-failure", "no":
+	default:
+		return nil, fmt.Errorf("restart %q is not one of always, on-failure, no", c.Restart)
+	}
+	for _, v := range c.Volumes {
+		vol, err := volume(v)
+		if err != nil {
+			return nil, err
+		}
+		s.volumes = append(s.volumes, vol)
+	}
+	keys := make([]string, 0, len(c.Environment))
+	sensitive := false
+	for k := range c.Environment {
+		// An env file would read a leading # as a comment and drop leading
+		// whitespace; refuse such names everywhere, so that a value turning
+		// sensitive never changes what the container sees.
+		if k == "" || strings.HasPrefix(k, "#") || strings.IndexFunc(k, unicode.IsSpace) >= 0 {
+			return nil, fmt.Errorf("environment name %q cannot be passed to a container", k)
+		}
+		if err := checkText("environment name", k); err != nil {
+			return nil, err
+		}
+		if err := checkText("environment value of "+k, c.Environment[k]); err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+		sensitive = sensitive || c.Sensitive[k]
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		s.env = append(s.env, k+"="+c.Environment[k])
+	}
+	if sensitive {
+		s.envFile = path.Join(EnvDir, c.Name+".env")
+	}
+	return s, nil
+}
+
+// volume is the -v value of a volume: SRC:DST, then the options ro and z
+// (shared) or Z (private) joined by commas, the syntax podman, docker and
+// quadlet's Volume= share.
+func volume(v config.Volume) (string, error) {
+	for what, p := range map[string]string{"volume source": v.Source, "volume target": v.Target} {
+		if err := checkToken(what, p); err != nil {
+			return "", err
+		}
+		// ':' separates the parts of the spec. Quadlet copies the source raw
+		// into RequiresMountsFor=, where $ is not unescaped.
+		if !path.IsAbs(p) || strings.ContainsAny(p, ":$") {
+			return "", fmt.Errorf("%s %q must be an absolute path without ':' or '$'", what, p)
+		}
+	}
+	var opts []string
+	if v.ReadOnly {
+		opts = append(opts, "ro")
+	}
+	switch v.Relabel {
+	case config.RelabelNone, "":
+	case config.RelabelShared:
+		opts = append(opts, "z")
+	case config.RelabelPrivate:
+		opts = append(opts, "Z")
+	default:
+		return "", fmt.Errorf("volume %s: relabel %q is not one of none, shared, private", v.Source, v.Relabel)
+	}
+	vol := v.Source + ":" + v.Target
+	if len(opts) > 0 {
+		vol += ":" + strings.Join(opts, ",")
+	}
+	return vol, nil
+}
+
+
+// description is the unit's Description=; it holds only the validated name.
+func (s *spec) description() string {
+	return specifiers("container " + s.c.Name + " (seconf)")
+}
+
+// envFileData is the EnvironmentFile: KEY=VALUE lines, read literally by
+// podman and docker (no quoting, no expansion), behind the header comment.
+func (s *spec) envFileData() []byte {
+	var b strings.Builder
+	b.WriteString(s.header + "\n")
+	for _, kv := range s.env {
+		b.WriteString(kv + "\n")
+	}
+	return []byte(b.String())
+}
+
+func (s *spec) files(unitPath string, unit *unitFile) []engine.File {
+	fs := []engine.File{{Path: unitPath, Data: unit.bytes(), Mode: 0o644}}
+	if s.envFile != "" {
+		fs = append(fs, engine.File{Path: s.envFile, Data: s.envFileData(), Mode: 0o600, Sensitive: true})
+	}
+	return fs
+}
+
+// unitDeps writes the [Unit] dependencies every rendering shares.
+func (s *spec) unitDeps(u *unitFile) {
+	for _, n := range s.links.Units {
+		u.add("Unit", "After", specifiers(n))
+		u.add("Unit", "Requires", specifiers(n))
+	}
+	for _, p := range s.links.MountsFor {
+		u.add("Unit", "RequiresMountsFor", quote(specifiers(p)))
+	}
+}
+
+func (s *spec) install(u *unitFile) {
+	if s.c.Enabled {
+		u.add("Install", "WantedBy", "multi-user.target")
+	}
+}
+
+// RenderQuadlet renders a podman container as a quadlet .container file;
+// quadlet's generator turns it into NAME.service at boot and daemon-reload.
+func RenderQuadlet(c *config.Container, links Links, origin string) ([]engine.File, error) {
+	s, err := newSpec(c, links, origin)
+	if err != nil {
+		return nil, err
+	}
+	// Quadlet reads these suffixes as references to its own units.
+	if strings.HasSuffix(c.Image, ".image") || strings.HasSuffix(c.Image, ".build") {
+		return nil, fmt.Errorf("image %q ends like a quadlet unit name, which quadlet would look up; use quadlet = false", c.Image)
+	}
+	if strings.HasSuffix(c.Network, ".network") || strings.HasSuffix(c.Network, ".container") {
+		return nil, fmt.Errorf("network %q ends like a quadlet unit name, which quadlet would look up; use quadlet = false", c.Network)
+	}
+	// Quadlet re-quotes Exec= words into ExecStart= but leaves an empty word
+	// out and a lone ";" unquoted (a command separator to systemd).
+	for _, a := range c.Command {
+		if a == "" || a == ";" {
+			return nil, fmt.Errorf("command argument %q cannot pass through quadlet; use quadlet = false", a)
+		}
+	}
+	u := newUnitFile(s.header)
+	u.add("Unit", "Description", s.description())
+	s.unitDeps(u) // volume sources: quadlet adds RequiresMountsFor itself
+	// Every value below ends up in the generated ExecStart=, where systemd
+	// expands % and $: execValue escapes both.
+	u.add("Container", "ContainerName", c.Name)
+	u.add("Container", "Image", execValue(c.Image))
+	if len(c.Command) > 0 {
+		cmd := &cmdline{}
+		cmd.add(c.Command...)
+		u.add("Container", "Exec", cmd.String())
+	}
+	if c.Network != "" {
+		u.add("Container", "Network", execValue(c.Network))
+	}
+	if c.SELinuxType != "" {
+		u.add("Container", "SecurityLabelType", execValue(c.SELinuxType))
+	}
+	if c.SELinuxLevel != "" {
+		u.add("Container", "SecurityLabelLevel", execValue(c.SELinuxLevel))
+	}
+	if c.User != "" {
+		u.add("Container", "User", execValue(c.User))
+	}
+	for _, v := range s.volumes {
+		u.add("Container", "Volume", execValue(v))
+	}
+	for _, p := range c.Publish {
+		u.add("Container", "PublishPort", execValue(p))
+	}
+	if s.envFile != "" {
+		u.add("Container", "EnvironmentFile", s.envFile)
+	} else {
+		for _, kv := range s.env {
+			u.add("Container", "Environment", arg(kv))
+		}
+	}
+	if c.Privileged {
+		u.add("Container", "PodmanArgs", "--privileged")
+	}
+	u.add("Service", "Restart", c.Restart)
+	s.install(u)
+	return s.files(path.Join(QuadletDir, c.Name+".container"), u), nil
+}
+
+// execValue escapes a checked token that quadlet copies into ExecStart=.
+func execValue(v string) string { return strings.ReplaceAll(specifiers(v), "$", "$$") }
+
+// podmanRun is the podman command line quadlet generates for the same
+// container, flag for flag and in quadlet's order (podman v5.4
+// pkg/systemd/quadlet ConvertContainer), so that the two renderings run the
+// same container; a test holds them together.
+func (s *spec) podmanRun() *cmdline {
+	c := s.c
+	cmd := &cmdline{}
+	cmd.raw(Podman, "run")
+	cmd.add("--name", c.Name)
+	// The cid file lets ExecStop remove the container even if conmon died.
+	cmd.raw("--cidfile=%t/%N.cid", "--replace", "--rm", "--cgroups=split")
+	if c.Network != "" {
+		cmd.add("--network", c.Network)
+	}
+	cmd.raw("--sdnotify=conmon", "-d")
+	if c.SELinuxType != "" {
+		cmd.add("--security-opt", "label=type:"+c.SELinuxType)
+	}
+	if c.SELinuxLevel != "" {
+		cmd.add("--security-opt", "label=level:"+c.SELinuxLevel)
+	}
+	if c.User != "" {
+		cmd.add("--user", c.User)
+	}
+	for _, v := range s.volumes {
+		cmd.add("-v", v)
+	}
+	for _, p := range c.Publish {
+		cmd.add("--publish", p)
+	}
+	if s.envFile != "" {
+		cmd.add("--env-file", s.envFile)
+	} else {
+		for _, kv := range s.env {
+			cmd.add("--env", kv)
+		}
+	}
+	if c.Privileged {
+		cmd.add("--privileged")
+	}
+	cmd.add(c.Image)
+	cmd.add(c.Command...)
+	return cmd
+}
+
+// RenderPodmanService renders a podman container as a plain service running
+// podman run, for hosts without quadlet (Debian 12's podman 4.3). It is the
+// unit quadlet would generate from RenderQuadlet's file.
+func RenderPodmanService(c *config.Container, links Links, origin string) ([]engine.File, error) {
+	s, err := newSpec(c, links, origin)
+	if err != nil {
+		return nil, err
+	}
+	u := newUnitFile(s.header)
+	u.add("Unit", "Description", s.description())
+	// Image pulls need the network up.
+	u.add("Unit", "Wants", "network-online.target")
+	u.add("Unit", "After", "network-online.target")
+	s.unitDeps(u)
+	u.add("Unit", "RequiresMountsFor", "%t/containers")
+	for _, v := range c.Volumes {
+		u.add("Unit", "RequiresMountsFor", quote(specifiers(v.Source)))
+	}
+	u.add("Service", "Environment", "PODMAN_SYSTEMD_UNIT=%n")
+	u.add("Service", "Restart", c.Restart)
+	// conmon reports readiness (--sdnotify=conmon) and stays as the main
+	// process; mixed lets it stop the container before the rest is killed.
+	u.add("Service", "Type", "notify")
+	u.add("Service", "NotifyAccess", "all")
+	u.add("Service", "KillMode", "mixed")
+	u.add("Service", "Delegate", "yes")
+	u.add("Service", "SyslogIdentifier", "%N")
+	u.add("Service", "ExecStart", s.podmanRun().String())
+	rm := Podman + " rm -v -f -i --cidfile=%t/%N.cid"
+	u.add("Service", "ExecStop", rm)
+	// ExecStopPost runs even when conmon was killed and ExecStop was not.
+	u.add("Service", "ExecStopPost", "-"+rm)
+	s.install(u)
+	return s.files(path.Join(UnitDir, c.Name+".service"), u), nil
+}
+
+// RenderDockerService renders a docker container as a service running
+// docker run in the foreground.
+func RenderDockerService(c *config.Container, links Links, origin string) ([]engine.File, error) {
+	s, err := newSpec(c, links, origin)
+	if err != nil {
+		return nil, err
+	}
+	u := newUnitFile(s.header)
+	u.add("Unit", "Description", s.description())
+	u.add("Unit", "Wants", "network-online.target")
+	u.add("Unit", "After", "network-online.target")
+	u.add("Unit", "After", "docker.service")
+	u.add("Unit", "Requires", "docker.service")
+	s.unitDeps(u)
+	for _, v := range c.Volumes {
+		u.add("Unit", "RequiresMountsFor", quote(specifiers(v.Source)))
+	}
+	u.add("Service", "Restart", c.Restart)
+	// A container left over from a crash would make the name clash; "-"
+	// ignores the error when there is none.
+	pre := &cmdline{}
+	pre.raw("-"+Docker, "rm", "-f")
+	pre.add(c.Name)
+	u.add("Service", "ExecStartPre", pre.String())
+	u.add("Service", "ExecStart", s.dockerRun().String())
+	stop := &cmdline{}
+	stop.raw(Docker, "stop")
+	stop.add(c.Name)
+	u.add("Service", "ExecStop", stop.String())
+	s.install(u)
+	return s.files(path.Join(UnitDir, c.Name+".service"), u), nil
+}
+
+func (s *spec) dockerRun() *cmdline {
+	c := s.c
+	cmd := &cmdline{}
+	cmd.raw(Docker, "run", "--rm")
+	cmd.add("--name", c.Name)
+	if c.Network != "" {
+		cmd.add("--network", c.Network)
+	}
+	if c.SELinuxType != "" {
+		cmd.add("--security-opt", "label=type:"+c.SELinuxType)
+	}
+	if c.SELinuxLevel != "" {
+		cmd.add("--security-opt", "label=level:"+c.SELinuxLevel)
+	}
+	if c.User != "" {
+		cmd.add("--user", c.User)
+	}
+	for _, v := range s.volumes {
+		cmd.add("-v", v)
+	}
+	for _, p := range c.Publish {
+		cmd.add("-p", p)
+	}
+	if s.envFile != "" {
+		cmd.add("--env-file", s.envFile)
+	} else {
+		for _, kv := range s.env {
+			cmd.add("--env", kv)
+		}
+	}
+	if c.Privileged {
+		cmd.add("--privileged")
+	}
+	cmd.add(c.Image)
+	cmd.add(c.Command...)
+	return cmd
+}

@@ -1,0 +1,460 @@
+package container
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
+
+	"seconf/config"
+	"seconf/engine"
+)
+
+// ctr is a container as config.Load would decode it, with the defaults.
+func ctr(name string, edit func(c *config.Container)) *config.Container {
+	c := &config.Container{
+		Block: config.Block{
+			Kind:      config.KindContainer,
+			Name:      name,
+			DeclRange: hcl.Range{Filename: "/etc/seconf/host.hcl", Start: hcl.Pos{Line: 1, Column: 1}},
+		},
+		Image:   "docker.io/library/busybox:1.36",
+		Engine:  "podman",
+		Restart: "always",
+		Enabled: true,
+	}
+	if edit != nil {
+		edit(c)
+	}
+	return c
+}
+
+type renderCase struct {
+	name  string
+	c     *config.Container
+	links Links
+}
+
+// renderCases cover every option, each on its own where it can be. Names are
+// distinct so that all the units can be verified side by side.
+var renderCases = []renderCase{
+	{name: "minimal", c: ctr("minimal", nil)},
+	{name: "logger", c: ctr("logger", func(c *config.Container) {
+		c.Image = "docker.io/fluent/fluentd:v1.17-1"
+		c.SELinuxType = "container_logger_t"
+		c.Command = []string{"sleep", "infinity"}
+		c.Deps = []config.Ref{{Kind: config.KindModule, Name: "container_logger"}}
+		c.Volumes = []config.Volume{{Source: "/var/log", Target: "/var/log", Relabel: config.RelabelNone}}
+	})},
+	{name: "volumes", c: ctr("volumes", func(c *config.Container) {
+		c.Volumes = []config.Volume{
+			{Source: "/srv/none", Target: "/none", Relabel: config.RelabelNone},
+			{Source: "/srv/shared", Target: "/shared", Relabel: config.RelabelShared},
+			{Source: "/srv/private", Target: "/private", Relabel: config.RelabelPrivate},
+			{Source: "/srv/ro", Target: "/ro", ReadOnly: true, Relabel: config.RelabelNone},
+			{Source: "/srv/ro-private", Target: "/ro-private", ReadOnly: true, Relabel: config.RelabelPrivate},
+			{Source: "/srv/odd%name,x", Target: "/odd", Relabel: config.RelabelNone},
+		}
+	})},
+	{name: "publish", c: ctr("publish", func(c *config.Container) {
+		c.Publish = []string{"8080:80", "127.0.0.1:5353:53/udp"}
+	})},
+	{name: "env-inline", c: ctr("env-inline", func(c *config.Container) {
+		c.Environment = map[string]string{
+			"PLAIN":  "value",
+			"SPACES": "two words",
+			"QUOTES": `say "hi" it's`,
+			"DOLLAR": "$HOME and ${PATH}",
+			"PCT":    "100% %n",
+			"EMPTY":  "",
+			"BSLASH": `C:\temp\`,
+		}
+	})},
+	{name: "env-sensitive", c: ctr("env-sensitive", func(c *config.Container) {
+		c.Environment = map[string]string{"USER": "app", "PASSWORD": "s3cr3t \"$x\" 100%"}
+		c.Sensitive = map[string]bool{"PASSWORD": true}
+	})},
+	{name: "selinux", c: ctr("selinux", func(c *config.Container) {
+		c.SELinuxType = "container_logger_t"
+		c.SELinuxLevel = "s0:c1,c2"
+	})},
+	{name: "user-network", c: ctr("user-network", func(c *config.Container) {
+		c.User = "1000:1000"
+		c.Network = "host"
+	})},
+	{name: "command", c: ctr("command", func(c *config.Container) {
+		c.Command = []string{"sh", "-c", `echo "hello world" 'single' 100% $HOME ${X} \n`, "tab there?", "ünïcode", "a;b", "--flag=x y", `back\slash`}
+	})},
+	{name: "restart-on-failure", c: ctr("restart-on-failure", func(c *config.Container) { c.Restart = "on-failure" })},
+	{name: "restart-no", c: ctr("restart-no", func(c *config.Container) { c.Restart = "no" })},
+	{name: "disabled", c: ctr("disabled", func(c *config.Container) { c.Enabled = false })},
+	{name: "deps", c: ctr("deps", func(c *config.Container) {
+		c.Volumes = []config.Volume{{Source: "/srv/data/app", Target: "/data", Relabel: config.RelabelPrivate, Mount: "srv_data"}}
+	}), links: Links{Units: []string{"db.service"}, MountsFor: []string{"/srv/data", "/srv/my data"}}},
+	{name: "privileged", c: ctr("privileged", func(c *config.Container) {
+		c.Privileged = true
+		c.AllowUnconfined = true
+	})},
+	// Quadlet cannot carry these arguments; the services can.
+	{name: "command-empty-arg", c: ctr("command-empty-arg", func(c *config.Container) {
+		c.Command = []string{"printf", "%s|", "", ";", "end"}
+	})},
+}
+
+// renderings are the three ways a container can be written.
+var renderings = []struct {
+	name   string
+	render func(*config.Container, Links, string) ([]engine.File, error)
+}{
+	{"quadlet", RenderQuadlet},
+	{"podman service", RenderPodmanService},
+	{"docker service", RenderDockerService},
+}
+
+func show(files []engine.File, err error) string {
+	if err != nil {
+		return "error: " + err.Error() + "\n"
+	}
+	var b strings.Builder
+	for _, f := range files {
+		fmt.Fprintf(&b, "--- %s (mode %04o, sensitive %v) ---\n%s", f.Path, f.Mode, f.Sensitive, f.Data)
+	}
+	return b.String()
+}
+
+// TestGolden compares each case's three renderings with testdata/golden/CASE.golden.
+func TestGolden(t *testing.T) {
+	for _, tc := range renderCases {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			for _, r := range renderings {
+				fmt.Fprintf(&b, "=== %s ===\n%s\n", r.name, show(r.render(tc.c, tc.links, "host.hcl")))
+			}
+			golden(t, filepath.Join("testdata", "golden", tc.name+".golden"), b.String())
+		})
+	}
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./modules/... -update to create it)", err)
+	}
+	if d := cmp.Diff(string(want), got); d != "" {
+		t.Errorf("%s differs (-want +got; run with -update if intended):\n%s", path, d)
+	}
+}
+
+// TestParseBack reads every rendering back as systemd and quadlet do and
+// checks that each value arrives exactly as configured: one word per
+// command argument, whatever spaces, quotes, % or $ it holds.
+func TestParseBack(t *testing.T) {
+	for _, tc := range renderCases {
+		for _, r := range renderings {
+			t.Run(tc.name+"/"+r.name, func(t *testing.T) {
+				files, err := r.render(tc.c, tc.links, "host.hcl")
+				if err != nil {
+					if r.name == "quadlet" && tc.name == "command-empty-arg" {
+						return
+					}
+					t.Fatal(err)
+				}
+				checkParseBack(t, r.name, tc.c, tc.links, files)
+			})
+		}
+	}
+}
+
+// checkParseBack is shared with the fuzz targets.
+func checkParseBack(t testing.TB, rendering string, c *config.Container, links Links, files []engine.File) {
+	t.Helper()
+	vols := wantVolumes(c)
+	if rendering == "quadlet" {
+		o := parseUnit(t, fileByExt(t, files, ".container").Data)
+		if got := unspec(o.one(t, "Container.Image")); mustUndollar(t, got) != c.Image {
+			t.Errorf("Image: got %q, want %q", got, c.Image)
+		}
+		if len(c.Command) > 0 {
+			got, err := argv(o.one(t, "Container.Exec"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(c.Command, got); d != "" {
+				t.Errorf("Exec (-want +got):\n%s", d)
+			}
+		}
+		var gotVols []string
+		for _, v := range o["Container.Volume"] {
+			gotVols = append(gotVols, mustUndollar(t, unspec(v)))
+		}
+		if d := cmp.Diff(vols, gotVols); d != "" {
+			t.Errorf("Volume (-want +got):\n%s", d)
+		}
+		checkEnv(t, c, files, o["Container.Environment"], o["Container.EnvironmentFile"])
+		checkCommon(t, c, links, o, "Container.SecurityLabelType", "Container.SecurityLabelLevel")
+		return
+	}
+	o := parseUnit(t, fileByExt(t, files, ".service").Data)
+	args, err := argv(o.one(t, "Service.ExecStart"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The command comes last, after the image.
+	n := len(c.Command)
+	if len(args) < n+1 || !slices.Equal(args[len(args)-n:], c.Command) || args[len(args)-n-1] != c.Image {
+		t.Errorf("ExecStart does not end in image %q and command %q: %q", c.Image, c.Command, args)
+	}
+	flags := args[:len(args)-n-1]
+	var gotVols, envs, envFiles []string
+	for i := 0; i+1 < len(flags); i++ {
+		switch flags[i] {
+		case "-v":
+			gotVols = append(gotVols, flags[i+1])
+		case "--env":
+			envs = append(envs, flags[i+1])
+		case "--env-file":
+			envFiles = append(envFiles, flags[i+1])
+		}
+	}
+	if d := cmp.Diff(vols, gotVols); d != "" {
+		t.Errorf("volumes (-want +got):\n%s", d)
+	}
+	// Inline env reaches the command as --env words; compare them as
+	// Environment= lines would be.
+	var quoted []string
+	for _, e := range envs {
+		quoted = append(quoted, arg(e))
+	}
+	checkEnv(t, c, files, quoted, envFiles)
+	if c.SELinuxType != "" && !hasPair(flags, "--security-opt", "label=type:"+c.SELinuxType) {
+		t.Errorf("no --security-opt label=type:%s in %q", c.SELinuxType, flags)
+	}
+	if c.SELinuxLevel != "" && !hasPair(flags, "--security-opt", "label=level:"+c.SELinuxLevel) {
+		t.Errorf("no --security-opt label=level:%s in %q", c.SELinuxLevel, flags)
+	}
+	if !hasPair(flags, "--name", c.Name) {
+		t.Errorf("no --name %s in %q", c.Name, flags)
+	}
+	if got := o.one(t, "Service.Restart"); got != c.Restart {
+		t.Errorf("Restart=%s, want %s", got, c.Restart)
+	}
+	checkInstall(t, c, o)
+}
+
+func mustUndollar(t testing.TB, s string) string {
+	t.Helper()
+	u, err := undollar(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func hasPair(args []string, flag, value string) bool {
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == flag && args[i+1] == value {
+			return true
+		}
+	}
+	return false
+}
+
+func wantVolumes(c *config.Container) []string {
+	var out []string
+	for _, v := range c.Volumes {
+		s, err := volume(v)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// checkEnv: with a sensitive value, no value reaches the unit and all of
+// them are in the 0600 env file; otherwise each is one Environment word.
+func checkEnv(t testing.TB, c *config.Container, files []engine.File, lines, envFiles []string) {
+	t.Helper()
+	var want []string
+	for k, v := range c.Environment {
+		want = append(want, k+"="+v)
+	}
+	slices.Sort(want)
+	sensitive := false
+	for k := range c.Environment {
+		sensitive = sensitive || c.Sensitive[k]
+	}
+	if !sensitive {
+		var got []string
+		for _, l := range lines {
+			ws, err := argv(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, ws...)
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("environment (-want +got):\n%s", d)
+		}
+		if len(envFiles) > 0 || len(files) != 1 {
+			t.Errorf("env file without a sensitive value: %q, %d files", envFiles, len(files))
+		}
+		return
+	}
+	if len(lines) > 0 {
+		t.Errorf("inline environment despite a sensitive value: %q", lines)
+	}
+	envPath := "/etc/seconf/env/" + c.Name + ".env"
+	if !slices.Equal(envFiles, []string{envPath}) {
+		t.Errorf("env file references %q, want %s", envFiles, envPath)
+	}
+	f := fileByExt(t, files, ".env")
+	if f.Path != envPath || f.Mode != 0o600 || !f.Sensitive {
+		t.Errorf("env file %s mode %o sensitive %v", f.Path, f.Mode, f.Sensitive)
+	}
+	lns := strings.Split(strings.TrimSuffix(string(f.Data), "\n"), "\n")
+	if !strings.HasPrefix(lns[0], engine.Header) {
+		t.Errorf("env file starts %q", lns[0])
+	}
+	if d := cmp.Diff(want, lns[1:]); d != "" {
+		t.Errorf("env file (-want +got):\n%s", d)
+	}
+	for _, u := range files {
+		if u.Sensitive {
+			continue
+		}
+		for k, v := range c.Environment {
+			if c.Sensitive[k] && v != "" && strings.Contains(string(u.Data), v) {
+				t.Errorf("sensitive value of %s appears in %s", k, u.Path)
+			}
+		}
+	}
+}
+
+func checkCommon(t testing.TB, c *config.Container, links Links, o opts, typeKey, levelKey string) {
+	t.Helper()
+	for key, want := range map[string]string{typeKey: c.SELinuxType, levelKey: c.SELinuxLevel} {
+		var got string
+		if vs := o[key]; len(vs) == 1 {
+			got = mustUndollar(t, unspec(vs[0]))
+		} else if len(vs) > 1 {
+			t.Errorf("%s set %d times", key, len(vs))
+		}
+		if got != want {
+			t.Errorf("%s=%q, want %q", key, got, want)
+		}
+	}
+	if d := cmp.Diff(links.Units, o["Unit.Requires"]); d != "" {
+		t.Errorf("Requires (-want +got):\n%s", d)
+	}
+	var mf []string
+	for _, v := range o["Unit.RequiresMountsFor"] {
+		ws, err := words(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range ws {
+			mf = append(mf, unspec(w))
+		}
+	}
+	if d := cmp.Diff(links.MountsFor, mf); d != "" {
+		t.Errorf("RequiresMountsFor (-want +got):\n%s", d)
+	}
+	if got := o.one(t, "Service.Restart"); got != c.Restart {
+		t.Errorf("Restart=%s, want %s", got, c.Restart)
+	}
+	checkInstall(t, c, o)
+}
+
+func checkInstall(t testing.TB, c *config.Container, o opts) {
+	t.Helper()
+	var want []string
+	if c.Enabled {
+		want = []string{"multi-user.target"}
+	}
+	if d := cmp.Diff(want, o["Install.WantedBy"]); d != "" {
+		t.Errorf("WantedBy (-want +got):\n%s", d)
+	}
+}
+
+// TestHeader: every file starts with the ownership header naming its source.
+func TestHeader(t *testing.T) {
+	c := ctr("app", func(c *config.Container) {
+		c.Environment = map[string]string{"K": "v"}
+		c.Sensitive = map[string]bool{"K": true}
+	})
+	want := engine.Header + " from conf/host.hcl (container.app). Edits are overwritten.\n"
+	for _, r := range renderings {
+		files, err := r.render(c, Links{}, "conf/host.hcl")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if first, _, _ := strings.Cut(string(f.Data), "\n"); first+"\n" != want {
+				t.Errorf("%s %s starts %q, want %q", r.name, f.Path, first, want)
+			}
+		}
+	}
+}
+
+// TestRefused: values no rendering can carry unchanged are errors, not
+// silently altered units.
+func TestRefused(t *testing.T) {
+	cases := []struct {
+		name    string
+		edit    func(c *config.Container)
+		quadlet bool // refused by quadlet only
+		want    string
+	}{
+		{"image with space", func(c *config.Container) { c.Image = "busybox latest" }, false, "image"},
+		{"image quoted", func(c *config.Container) { c.Image = `"busybox"` }, false, "image"},
+		{"user trailing backslash", func(c *config.Container) { c.User = `app\` }, false, "user"},
+		{"selinux type with space", func(c *config.Container) { c.SELinuxType = "a b" }, false, "selinux_type"},
+		{"volume with colon", func(c *config.Container) {
+			c.Volumes = []config.Volume{{Source: "/srv/a:b", Target: "/x", Relabel: config.RelabelNone}}
+		}, false, "volume source"},
+		{"volume with dollar", func(c *config.Container) {
+			c.Volumes = []config.Volume{{Source: "/srv/$x", Target: "/x", Relabel: config.RelabelNone}}
+		}, false, "volume source"},
+		{"volume relative", func(c *config.Container) {
+			c.Volumes = []config.Volume{{Source: "/srv", Target: "x", Relabel: config.RelabelNone}}
+		}, false, "volume target"},
+		{"env name comment", func(c *config.Container) { c.Environment = map[string]string{"#X": "1"} }, false, "environment name"},
+		{"C1 control in command", func(c *config.Container) { c.Command = []string{"a\u0085"} }, false, "control character"},
+		{"restart unknown", func(c *config.Container) { c.Restart = "sometimes" }, false, "restart"},
+		{"empty argument", func(c *config.Container) { c.Command = []string{"a", ""} }, true, "quadlet"},
+		{"lone semicolon", func(c *config.Container) { c.Command = []string{"a", ";"} }, true, "quadlet"},
+		{"image unit reference", func(c *config.Container) { c.Image = "base.image" }, true, "quadlet unit"},
+		{"network unit reference", func(c *config.Container) { c.Network = "lan.network" }, true, "quadlet unit"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ctr("app", tc.edit)
+			for _, r := range renderings {
+				_, err := r.render(c, Links{}, "host.hcl")
+				wantErr := !tc.quadlet || r.name == "quadlet"
+				if wantErr && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+					t.Errorf("%s: error %v, want one mentioning %q", r.name, err, tc.want)
+				}
+				if !wantErr && err != nil {
+					t.Errorf("%s: %v", r.name, err)
+				}
+			}
+		})
+	}
+}
