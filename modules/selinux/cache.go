@@ -1,0 +1,71 @@
+package selinux
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"seconf/config"
+)
+
+// Tools whose upgrade can change what a .te compiles to.
+var toolchainPaths = []string{DevelMakefile, PPToCIL, "/usr/bin/checkmodule", "/usr/bin/semodule_package", "/usr/bin/m4"}
+
+// DevelInclude holds the interfaces (.if) a .te is expanded with.
+const DevelInclude = "/usr/share/selinux/devel/include"
+
+// inputHash keys the compile cache: everything a module's CIL depends on.
+func (p *Provider) inputHash(m *config.Module) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "format %s\nname %s\n", m.Format, m.Name)
+	if m.Source == "" {
+		fmt.Fprintf(h, "content %d\n%s", len(m.Content), m.Content)
+	} else {
+		files := []string{m.Source}
+		if m.Format == config.FormatTE {
+			base := strings.TrimSuffix(m.Source, ".te")
+			files = append(files, base+".if", base+".fc")
+		}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil && !os.IsNotExist(err) {
+				return "", err
+			}
+			fmt.Fprintf(h, "file %s %d %v\n", filepath.Base(f), len(data), err == nil)
+			h.Write(data)
+		}
+	}
+	if m.Format != config.FormatCIL {
+		if p.toolchain == "" {
+			p.toolchain = toolchainFingerprint()
+		}
+		h.Write([]byte(p.toolchain))
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// toolchainFingerprint hashes the size and mtime of the compilers and of
+// every devel interface file: a policy upgrade changes them, and with them
+// what a .te expands to. Stat only: about a millisecond.
+func toolchainFingerprint() string {
+	h := sha256.New()
+	for _, p := range toolchainPaths {
+		if st, err := os.Stat(p); err == nil {
+			fmt.Fprintf(h, "%s %d %d\n", p, st.Size(), st.ModTime().UnixNano())
+		}
+	}
+	filepath.WalkDir(DevelInclude, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if info, err := d.Info(); err == nil {
+			fmt.Fprintf(h, "%s %d %d\n", p, info.Size(), info.ModTime().UnixNano())
+		}
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))
+}
