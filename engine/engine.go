@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"seconf/config"
 	"seconf/engine/host"
 )
@@ -17,6 +19,11 @@ type Env struct {
 	// Prior holds the changes planned by the providers before this one, so
 	// that units can restart when the policy they run under changes.
 	Prior []*Change
+	// TypeOwners maps an SELinux type declared by a selinux_module of the
+	// config to that module's ID (filled by the selinux provider).
+	TypeOwners map[string]string
+	// Warnings are added to the plan.
+	Warnings []string
 }
 
 // Provider plans and applies one kind of resource as a group, so that a
@@ -51,7 +58,7 @@ func (e *Engine) Plan(ctx context.Context, cfg *config.Config) (*Planned, error)
 	if err != nil {
 		return nil, err
 	}
-	env := &Env{Host: e.Host, Config: cfg, State: st}
+	env := &Env{Host: e.Host, Config: cfg, State: st, TypeOwners: map[string]string{}}
 	p := &Planned{Plan: &Plan{}, env: env, owner: map[*Change]Provider{}}
 	for _, prov := range e.Providers {
 		cs, err := prov.Plan(ctx, env)
@@ -64,8 +71,14 @@ func (e *Engine) Plan(ctx context.Context, cfg *config.Config) (*Planned, error)
 		env.Prior = append(env.Prior, cs...)
 		p.Plan.Changes = append(p.Plan.Changes, cs...)
 	}
+	p.Plan.Warnings = env.Warnings
 	return p, nil
 }
+
+// DiagError is a plan-time error that points into the configuration.
+type DiagError struct{ Diags hcl.Diagnostics }
+
+func (e *DiagError) Error() string { return e.Diags.Error() }
 
 // Result is what an apply did.
 type Result struct {

@@ -38,6 +38,10 @@ type Unit struct {
 	Start bool
 	// Deps are the resource IDs whose change restarts this unit.
 	Deps []string
+	// SELinuxType is the type the unit runs a container under: when a
+	// selinux_module of the config that declares it changes, the unit
+	// restarts, even without a reference to the module.
+	SELinuxType string
 }
 
 // UnitSource turns the blocks of one kind into units. It is pure apart from

@@ -61,9 +61,16 @@ func (u *Units) Plan(ctx context.Context, env *Env) ([]*Change, error) {
 		}
 		changes = append(changes, c)
 	}
+	// Prune only the kinds this provider renders: another units provider
+	// (the convergence timer) owns its own.
+	kinds := map[string]bool{}
+	for _, s := range u.Sources {
+		kinds[s.Kind()] = true
+	}
 	var gone []string
 	for id := range env.State.Units {
-		if !wanted[id] {
+		kind, _, _ := strings.Cut(id, ".")
+		if !wanted[id] && kinds[kind] {
 			gone = append(gone, id)
 		}
 	}
@@ -130,7 +137,11 @@ func (u *Units) planUnit(env *Env, un *Unit, changed map[string]string) (*Change
 	case env.Host.Offline() && un.Enable && !un.Generated && !u.enabled(env.Host, un):
 		c.Action, c.Reason = Update, "not enabled"
 	default:
-		for _, d := range un.Deps {
+		deps := un.Deps
+		if owner := env.TypeOwners[un.SELinuxType]; owner != "" {
+			deps = append([]string{owner}, deps...)
+		}
+		for _, d := range deps {
 			if a, ok := changed[d]; ok && un.Start {
 				c.Action, c.Reason = Restart, d+" "+a+"s"
 				break

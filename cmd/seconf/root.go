@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -37,6 +38,7 @@ type options struct {
 	check       bool
 	stdout      io.Writer
 	stderr      io.Writer
+	files       map[string]*hcl.File // the loaded configuration, for diagnostics
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
@@ -126,6 +128,7 @@ only what is recorded there is ever removed.`,
 		},
 	}
 	root.AddCommand(validate, plan, apply, fmtCmd, versionCmd)
+	addOpsCommands(root, o)
 	return root
 }
 
@@ -148,6 +151,7 @@ func (o *options) load(paths []string) (*config.Config, error) {
 		return nil, err
 	}
 	cfg, files, diags := config.Load(paths, config.Options{Vars: vars, Environ: os.Environ()})
+	o.files = files
 	if len(diags) > 0 {
 		o.printDiags(files, diags)
 	}
@@ -187,6 +191,17 @@ func (o *options) newEngine() (*engine.Engine, func(), error) {
 	return e, func() { sel.Close() }, nil
 }
 
+// planError prints an error that points into the configuration the way
+// config errors are printed: file, line and the source line.
+func (o *options) planError(err error) error {
+	var de *engine.DiagError
+	if errors.As(err, &de) {
+		o.printDiags(o.files, de.Diags)
+		return exitError{1}
+	}
+	return err
+}
+
 func signalContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -208,7 +223,7 @@ func (o *options) runPlan(ctx context.Context, paths []string) error {
 	defer done()
 	p, err := e.Plan(ctx, cfg)
 	if err != nil {
-		return err
+		return o.planError(err)
 	}
 	if o.json {
 		if err := writeJSON(o.stdout, p.Plan, nil); err != nil {
@@ -242,7 +257,7 @@ func (o *options) runApply(ctx context.Context, paths []string) error {
 	defer unlock()
 	p, err := e.Plan(ctx, cfg)
 	if err != nil {
-		return err
+		return o.planError(err)
 	}
 	if !o.json {
 		o.printPlan(p.Plan)

@@ -49,10 +49,15 @@ type planned struct {
 // Plan compiles every module and compares it with the store.
 func (p *Provider) Plan(ctx context.Context, env *engine.Env) ([]*engine.Change, error) {
 	mods := env.Config.Modules
-	if len(mods) == 0 && len(env.State.Modules) == 0 {
-		return nil, nil
-	}
 	st := openStore(env.Host.FS)
+	if len(mods) == 0 && len(env.State.Modules) == 0 {
+		// Nothing to install; still hold containers to existing types,
+		// where there is a policy to look in.
+		if !st.exists() {
+			return nil, nil
+		}
+		return nil, p.checkTypes(env, st)
+	}
 	if !st.exists() {
 		return nil, fmt.Errorf("no SELinux policy store at %s under %s: install policycoreutils and selinux-policy-default, or (with --root) copy the host's /etc/selinux and /var/lib/selinux into the root", st.dir, env.Host.Root)
 	}
@@ -72,6 +77,14 @@ func (p *Provider) Plan(ctx context.Context, env *engine.Env) ([]*engine.Change,
 			return nil, fmt.Errorf("%s: %w", m.ID(), err)
 		}
 		changes = append(changes, c)
+		cil := c.After
+		if cil == nil {
+			cil = c.Before
+		}
+		ownTypes(env, m, cil)
+	}
+	if err := p.checkTypes(env, st); err != nil {
+		return nil, err
 	}
 	var gone []string
 	for name := range env.State.Modules {
