@@ -45,6 +45,13 @@ func (u *Units) Plan(ctx context.Context, env *Env) ([]*Change, error) {
 		}
 		units = append(units, us...)
 	}
+	// Online, reach systemd before anything is decided, let alone written:
+	// a host without a reachable systemd fails here with nothing changed.
+	if !env.Host.Offline() && (len(units) > 0 || len(env.State.Units) > 0) {
+		if _, err := env.Host.Systemd(ctx); err != nil {
+			return nil, err
+		}
+	}
 	changed := map[string]string{}
 	for _, c := range env.Prior {
 		if c.Action != NoOp {

@@ -17,6 +17,8 @@ import (
 	"seconf/config"
 	"seconf/engine"
 	"seconf/engine/host"
+	"seconf/modules/container"
+	"seconf/modules/mount"
 	"seconf/modules/selinux"
 )
 
@@ -187,8 +189,10 @@ func (o *options) newEngine() (*engine.Engine, func(), error) {
 		return nil, nil, fmt.Errorf("--root %s is not a directory", o.root)
 	}
 	sel := selinux.New()
-	e := &engine.Engine{Host: h, Providers: []engine.Provider{sel}}
-	return e, func() { sel.Close() }, nil
+	// Policy first: a unit never runs under a type whose module is not yet
+	// committed. Mounts before containers, whose volumes may need them.
+	e := &engine.Engine{Host: h, Providers: []engine.Provider{sel, engine.NewUnits(mount.Source{}, container.Source{})}}
+	return e, func() { sel.Close(); h.Close() }, nil
 }
 
 // planError prints an error that points into the configuration the way
