@@ -105,12 +105,12 @@ type jsonDoc struct {
 	} `json:"apply,omitempty"`
 }
 
-func writeJSON(w io.Writer, p *engine.Plan, res *engine.Result) error {
+func writeJSON(w io.Writer, p *engine.Plan, res *engine.Result, diff bool) error {
 	var d jsonDoc
 	d.Plan.Changes = []jsonChange{}
 	for _, c := range p.Changes {
 		jc := jsonChange{ID: c.ID, Action: string(c.Action), Reason: c.Reason, Sensitive: c.Sensitive}
-		if c.Action != engine.NoOp {
+		if diff && c.Action != engine.NoOp {
 			jc.Diff = c.Diff()
 		}
 		d.Plan.Changes = append(d.Plan.Changes, jc)

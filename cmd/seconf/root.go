@@ -230,7 +230,7 @@ func (o *options) runPlan(ctx context.Context, paths []string) error {
 		return o.planError(err)
 	}
 	if o.json {
-		if err := writeJSON(o.stdout, p.Plan, nil); err != nil {
+		if err := writeJSON(o.stdout, p.Plan, nil, o.diff); err != nil {
 			return err
 		}
 	} else {
@@ -268,13 +268,13 @@ func (o *options) runApply(ctx context.Context, paths []string) error {
 	}
 	if !p.Plan.Pending() {
 		if o.json {
-			return writeJSON(o.stdout, p.Plan, &engine.Result{})
+			return writeJSON(o.stdout, p.Plan, &engine.Result{}, o.diff)
 		}
 		return nil
 	}
 	res, applyErr := e.Apply(ctx, p)
 	if o.json {
-		if err := writeJSON(o.stdout, p.Plan, res); err != nil {
+		if err := writeJSON(o.stdout, p.Plan, res, o.diff); err != nil {
 			return err
 		}
 	} else {

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"seconf/internal/testenv"
+)
+
+// TestBadInputTouchesNothing: a configuration error is printed with file,
+// line and source line, exits 1, and leaves the root exactly as it was.
+func TestBadInputTouchesNothing(t *testing.T) {
+	root := testenv.PolicyRoot(t)
+	before := testenv.Snapshot(t, root)
+	cases := map[string]string{
+		"unknown attribute": "selinux_module \"m\" {\n  content = \"(type m_t)\"\n  format = \"cil\"\n  prioriti = 3\n}\n",
+		"unknown type":      "container \"c\" {\n  image = \"i\"\n  selinux_type = \"no_such_container_t\"\n}\n",
+		"relabel /var/log":  "container \"c\" {\n  image = \"i\"\n  volume {\n    source = \"/var/log\"\n    target = \"/l\"\n    relabel = \"private\"\n  }\n}\n",
+	}
+	for name, hcl := range cases {
+		t.Run(name, func(t *testing.T) {
+			cfg := writeFiles(t, map[string]string{"host.hcl": hcl})
+			for _, cmd := range []string{"plan", "apply"} {
+				_, errs, code := seconf(t, cmd, "--root", root, cfg)
+				if code != 1 || !strings.Contains(errs, "host.hcl line ") || !strings.Contains(errs, "Error: ") {
+					t.Errorf("%s: exit %d, stderr:\n%s", cmd, code, errs)
+				}
+			}
+		})
+	}
+	if after := testenv.Snapshot(t, root); after != before {
+		t.Errorf("bad input changed the root:\n%s", testenv.Diff(before, after))
+	}
+}
+
+func TestJSONPlan(t *testing.T) {
+	root := testenv.PolicyRoot(t)
+	cfg := writeFiles(t, map[string]string{"host.hcl": "selinux_module \"m\" {\n  content = \"(type m_t)\"\n  format = \"cil\"\n}\n"})
+	out := mustSeconf(t, 0, "plan", "--json", "--root", root, cfg)
+	var doc struct {
+		Plan struct {
+			Pending bool
+			Changes []struct{ ID, Action, Reason, Diff string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if !doc.Plan.Pending || len(doc.Plan.Changes) != 1 || doc.Plan.Changes[0].ID != "selinux_module.m" ||
+		doc.Plan.Changes[0].Action != "create" || doc.Plan.Changes[0].Reason == "" {
+		t.Errorf("plan document: %+v", doc)
+	}
+	if doc.Plan.Changes[0].Diff != "" {
+		t.Error("diff in JSON without --diff")
+	}
+	out = mustSeconf(t, 0, "plan", "--json", "--diff", "--root", root, cfg)
+	if !strings.Contains(out, "(type m_t)") {
+		t.Errorf("--json --diff has no diff:\n%s", out)
+	}
+}
+
+func TestFmt(t *testing.T) {
+	cfg := writeFiles(t, map[string]string{"host.hcl": "selinux_module \"m\" {\ncontent=\"(type m_t)\"\n    format =   \"cil\"\n}\n"})
+	file := filepath.Join(cfg, "host.hcl")
+	orig, _ := os.ReadFile(file)
+	out := mustSeconf(t, 3, "fmt", "--check", cfg)
+	if !strings.Contains(out, "host.hcl") {
+		t.Errorf("fmt --check does not name the file: %q", out)
+	}
+	if now, _ := os.ReadFile(file); string(now) != string(orig) {
+		t.Error("fmt --check changed the file")
+	}
+	mustSeconf(t, 0, "fmt", cfg)
+	want := "selinux_module \"m\" {\n  content = \"(type m_t)\"\n  format  = \"cil\"\n}\n"
+	if now, _ := os.ReadFile(file); string(now) != want {
+		t.Errorf("fmt wrote:\n%s\nwant:\n%s", now, want)
+	}
+	mustSeconf(t, 0, "fmt", "--check", cfg)
+	mustSeconf(t, 0, "validate", cfg)
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	if out := mustSeconf(t, 0, "version"); !strings.HasPrefix(out, "seconf ") || !strings.Contains(out, "commit") {
+		t.Errorf("version: %q", out)
+	}
+	out := mustSeconf(t, 0, "apply", "--help")
+	for _, want := range []string{"--root", "--lock-timeout", "--json", "--diff", "--var"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("apply --help lacks %s", want)
+		}
+	}
+	if _, errs, code := seconf(t, "plan"); code != 1 || !strings.Contains(errs, "requires at least 1 arg") {
+		t.Errorf("plan without a path: exit %d: %s", code, errs)
+	}
+}
+
+// TestOnlineWithoutSystemd: online (no --root) on a machine whose systemd
+// cannot be reached, plan fails saying so, before anything is written.
+func TestOnlineWithoutSystemd(t *testing.T) {
+	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/seconf-test-bus")
+	cfg := writeFiles(t, map[string]string{"host.hcl": "container \"seconf-test-never\" {\n  image = \"i\"\n}\n"})
+	_, errs, code := seconf(t, "plan", cfg)
+	if code != 1 || !strings.Contains(errs, "cannot reach systemd over D-Bus") || !strings.Contains(errs, "--root") {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+}
