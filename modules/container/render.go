@@ -43,18 +43,18 @@ type spec struct {
 
 func newSpec(c *config.Container, links Links, origin string) (*spec, error) {
 	s := &spec{c: c, links: links, header: header(origin, c.ID())}
-	if err := checkToken("image", c.Image); err != nil {
-		return nil, err
-	}
-	for what, v := range map[string]string{"network": c.Network, "user": c.User, "selinux_type": c.SELinuxType, "selinux_level": c.SELinuxLevel} {
-		if v != "" {
-			if err := checkToken(what, v); err != nil {
-				return nil, err
-			}
+	// Checked in a fixed order, so that the same block gives the same error.
+	tokens := [][2]string{{"image", c.Image}}
+	for _, opt := range [][2]string{{"network", c.Network}, {"user", c.User}, {"selinux_type", c.SELinuxType}, {"selinux_level", c.SELinuxLevel}} {
+		if opt[1] != "" {
+			tokens = append(tokens, opt)
 		}
 	}
 	for _, p := range c.Publish {
-		if err := checkToken("publish", p); err != nil {
+		tokens = append(tokens, [2]string{"publish", p})
+	}
+	for _, t := range tokens {
+		if err := checkToken(t[0], t[1]); err != nil {
 			return nil, err
 		}
 	}
@@ -107,14 +107,14 @@ func newSpec(c *config.Container, links Links, origin string) (*spec, error) {
 // (shared) or Z (private) joined by commas, the syntax podman, docker and
 // quadlet's Volume= share.
 func volume(v config.Volume) (string, error) {
-	for what, p := range map[string]string{"volume source": v.Source, "volume target": v.Target} {
-		if err := checkToken(what, p); err != nil {
+	for _, p := range [][2]string{{"volume source", v.Source}, {"volume target", v.Target}} {
+		if err := checkToken(p[0], p[1]); err != nil {
 			return "", err
 		}
 		// ':' separates the parts of the spec. Quadlet copies the source raw
 		// into RequiresMountsFor=, where $ is not unescaped.
-		if !path.IsAbs(p) || strings.ContainsAny(p, ":$") {
-			return "", fmt.Errorf("%s %q must be an absolute path without ':' or '$'", what, p)
+		if !path.IsAbs(p[1]) || strings.ContainsAny(p[1], ":$") {
+			return "", fmt.Errorf("%s %q must be an absolute path without ':' or '$'", p[0], p[1])
 		}
 	}
 	var opts []string
@@ -136,7 +136,6 @@ func volume(v config.Volume) (string, error) {
 	}
 	return vol, nil
 }
-
 
 // description is the unit's Description=; it holds only the validated name.
 func (s *spec) description() string {
@@ -320,6 +319,9 @@ func RenderPodmanService(c *config.Container, links Links, origin string) ([]eng
 	u.add("Service", "KillMode", "mixed")
 	u.add("Service", "Delegate", "yes")
 	u.add("Service", "SyslogIdentifier", "%N")
+	// podman 4's rm --cidfile leaves the file behind (podman 5 deletes it),
+	// and run --cidfile refuses an existing one: without this a restart fails.
+	u.add("Service", "ExecStartPre", "-/bin/rm -f %t/%N.cid")
 	u.add("Service", "ExecStart", s.podmanRun().String())
 	rm := Podman + " rm -v -f -i --cidfile=%t/%N.cid"
 	u.add("Service", "ExecStop", rm)

@@ -75,9 +75,9 @@ func Render(m *config.Mount, origin string) ([]engine.File, error) {
 	}
 	// What= and Where= are raw strings to systemd: it strips surrounding
 	// whitespace and reads a trailing backslash as a line continuation.
-	for what, v := range map[string]string{"what": m.What, "where": m.Where} {
-		if v == "" || v != strings.TrimSpace(v) || strings.HasSuffix(v, `\`) || hasControl(v) {
-			return nil, fmt.Errorf("%s %q cannot be written to a unit: no surrounding whitespace, trailing backslash or control characters", what, v)
+	for _, v := range [][2]string{{"what", m.What}, {"where", m.Where}} {
+		if s := v[1]; s == "" || s != strings.TrimSpace(s) || strings.HasSuffix(s, `\`) || hasControl(s) {
+			return nil, fmt.Errorf("%s %q cannot be written to a unit: no surrounding whitespace, trailing backslash or control characters", v[0], s)
 		}
 	}
 	if m.Type != "" && strings.IndexFunc(m.Type, func(r rune) bool {

@@ -1,0 +1,153 @@
+package container
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"seconf/config"
+	"seconf/engine"
+	"seconf/engine/host"
+)
+
+func newHost(t *testing.T, files ...string) *host.Host {
+	t.Helper()
+	h, err := host.New(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if err := h.FS.WriteFile(f, []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return h
+}
+
+func boolp(b bool) *bool { return &b }
+
+func TestUseQuadlet(t *testing.T) {
+	cases := []struct {
+		name    string
+		quadlet *bool
+		files   []string
+		want    bool
+	}{
+		{"bare host", nil, nil, false},
+		{"systemd generator", nil, []string{QuadletGenerators[0]}, true},
+		{"libexec quadlet", nil, []string{QuadletGenerators[1]}, true},
+		{"forced on", boolp(true), nil, true},
+		{"forced off", boolp(false), []string{QuadletGenerators[0]}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ctr("app", func(c *config.Container) { c.Quadlet = tc.quadlet })
+			if got := UseQuadlet(c, newHost(t, tc.files...)); got != tc.want {
+				t.Errorf("UseQuadlet = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// unitView is the part of an engine.Unit a test compares.
+type unitView struct {
+	ID, Name              string
+	Enable, Start, Gen    bool
+	WantedBy, Deps, Paths []string
+}
+
+func view(us []*engine.Unit) []unitView {
+	var out []unitView
+	for _, u := range us {
+		v := unitView{ID: u.ID, Name: u.Name, Enable: u.Enable, Start: u.Start, Gen: u.Generated, WantedBy: u.WantedBy, Deps: u.Deps}
+		for _, f := range u.Files {
+			v.Paths = append(v.Paths, f.Path)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func TestUnits(t *testing.T) {
+	cfg := &config.Config{
+		Mounts: []*config.Mount{{Block: config.Block{Kind: config.KindMount, Name: "srv_data"}, Where: "/srv/data"}},
+		Containers: []*config.Container{
+			ctr("db", func(c *config.Container) { c.Engine = "docker" }),
+			ctr("app", func(c *config.Container) {
+				c.Deps = []config.Ref{
+					{Kind: config.KindModule, Name: "app_policy"},
+					{Kind: config.KindContainer, Name: "db"},
+					{Kind: config.KindMount, Name: "srv_data"},
+				}
+				c.Volumes = []config.Volume{{Source: "/srv/data/app", Target: "/data", Relabel: config.RelabelPrivate, Mount: "srv_data"}}
+				c.Environment = map[string]string{"TOKEN": "x"}
+				c.Sensitive = map[string]bool{"TOKEN": true}
+			}),
+			ctr("off", func(c *config.Container) { c.Enabled = false; c.Quadlet = boolp(false) }),
+		},
+	}
+	wantApp := func(gen bool) unitView {
+		p := "/etc/systemd/system/app.service"
+		if gen {
+			p = "/etc/containers/systemd/app.container"
+		}
+		return unitView{ID: "container.app", Name: "app.service", Enable: true, Start: true, Gen: gen,
+			WantedBy: []string{"multi-user.target"}, Deps: []string{"selinux_module.app_policy"},
+			Paths: []string{p, "/etc/seconf/env/app.env"}}
+	}
+	db := unitView{ID: "container.db", Name: "db.service", Enable: true, Start: true,
+		WantedBy: []string{"multi-user.target"}, Paths: []string{"/etc/systemd/system/db.service"}}
+	off := unitView{ID: "container.off", Name: "off.service", Paths: []string{"/etc/systemd/system/off.service"}}
+
+	cases := []struct {
+		name  string
+		files []string
+		want  []unitView
+	}{
+		{"without quadlet", nil, []unitView{db, wantApp(false), off}},
+		{"with quadlet", []string{QuadletGenerators[0]}, []unitView{db, wantApp(true), off}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			units, err := Source{BaseDir: "/etc/seconf"}.Units(cfg, newHost(t, tc.files...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, view(units)); d != "" {
+				t.Errorf("units (-want +got):\n%s", d)
+			}
+			app := string(units[1].Files[0].Data)
+			for _, line := range []string{"After=db.service", "Requires=db.service", "RequiresMountsFor=/srv/data\n"} {
+				if !strings.Contains(app, line) {
+					t.Errorf("app unit lacks %q:\n%s", line, app)
+				}
+			}
+		})
+	}
+}
+
+// A container named like a unit the distribution ships would replace it.
+func TestUnitsRefuseVendorName(t *testing.T) {
+	cfg := &config.Config{Containers: []*config.Container{ctr("ssh", nil)}}
+	h := newHost(t, "/usr/lib/systemd/system/ssh.service")
+	_, err := Source{}.Units(cfg, h)
+	if err == nil || !strings.Contains(err.Error(), "container.ssh") || !strings.Contains(err.Error(), "rename") {
+		t.Errorf("error %v, want a refusal naming container.ssh", err)
+	}
+}
+
+func TestOrigin(t *testing.T) {
+	cases := []struct{ name, base, file, want string }{
+		{"below base", "/cfg", "/cfg/site/host.hcl", "site/host.hcl"},
+		{"no base", "", "/cfg/site/host.hcl", "host.hcl"},
+		{"outside base", "/cfg", "/other/host.hcl", "host.hcl"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Origin(tc.base, tc.file); got != tc.want {
+				t.Errorf("Origin(%q, %q) = %q, want %q", tc.base, tc.file, got, tc.want)
+			}
+		})
+	}
+}
