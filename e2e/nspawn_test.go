@@ -62,7 +62,8 @@ func (m *machine) reloads() int {
 	out, _ := m.run("journalctl", "-b", "_PID=1", "-o", "cat", "--no-pager")
 	n := 0
 	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(l, "Reloading") {
+		// systemd 252 says "Reloading.", 257 also "Reloading finished in N ms."
+		if strings.HasPrefix(l, "Reloading") && !strings.HasPrefix(l, "Reloading finished") {
 			n++
 		}
 	}

@@ -26,6 +26,11 @@ type Env struct {
 	Warnings []string
 }
 
+// Claim records, before a provider changes the host, that seconf owns
+// what it is about to install: a kill between the change and the state
+// record would otherwise leave something seconf made but will never prune.
+func (e *Env) Claim() error { return e.State.Save(e.Host) }
+
 // Provider plans and applies one kind of resource as a group, so that a
 // kind that can batch (policy modules: one semodule transaction) does.
 type Provider interface {

@@ -224,6 +224,14 @@ func (u *Units) Apply(ctx context.Context, env *Env, changes []*Change) error {
 			return err
 		}
 	}
+	for _, c := range changes {
+		if uc := c.Data.(*unitChange); uc.unit != nil {
+			env.State.Units[c.ID] = unitState(uc.unit, env.State.Units[c.ID])
+		}
+	}
+	if err := env.Claim(); err != nil {
+		return err
+	}
 	reload := false
 	// Stop what leaves first, so that nothing runs from a deleted file.
 	for _, c := range changes {
@@ -269,11 +277,7 @@ func (u *Units) Apply(ctx context.Context, env *Env, changes []*Change) error {
 				return fmt.Errorf("%s: %w", c.ID, err)
 			}
 		}
-		st := UnitState{Unit: uc.unit.Name}
-		for _, f := range uc.unit.Files {
-			st.Files = append(st.Files, f.Path)
-		}
-		env.State.Units[c.ID] = st
+		env.State.Units[c.ID] = unitState(uc.unit, UnitState{})
 		if h.Offline() {
 			if err := u.linkOffline(h, uc.unit); err != nil {
 				return fmt.Errorf("%s: %w", c.ID, err)
@@ -323,6 +327,21 @@ func (u *Units) Apply(ctx context.Context, env *Env, changes []*Change) error {
 		return errors.New(strings.Join(failed, "; "))
 	}
 	return nil
+}
+
+// unitState is what the state record keeps of a unit: its files, and
+// those of an earlier version that are still to be removed.
+func unitState(un *Unit, prev UnitState) UnitState {
+	st := UnitState{Unit: un.Name}
+	for _, f := range un.Files {
+		st.Files = append(st.Files, f.Path)
+	}
+	for _, f := range prev.Files {
+		if !hasFile(un.Files, f) {
+			st.Files = append(st.Files, f)
+		}
+	}
+	return st
 }
 
 type jobFunc func(ctx context.Context, name, mode string, ch chan<- string) (int, error)

@@ -184,6 +184,11 @@ func (p *Provider) planModule(ctx context.Context, env *engine.Env, st store, m 
 	if c.Action == "" && len(pl.removeAt) > 0 {
 		c.Action, c.Reason = engine.Update, "remove the copy at priority "+strconv.Itoa(pl.removeAt[0])
 	}
+	if c.Action == "" && owned && (own.Checksum != pl.sum || own.InputHash != pl.key) {
+		// Installed as wanted, but the state record lags (an apply killed
+		// after its commit): record it, so the compile cache works again.
+		c.Action, c.Reason = engine.Update, "record the installed checksum"
+	}
 	if c.Action == "" {
 		c.Action = engine.NoOp
 	}
@@ -219,6 +224,16 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 		}
 	}
 	if ops > 0 {
+		for _, c := range changes {
+			if pl, _ := c.Data.(*planned); pl != nil && pl.install {
+				// Owned from now on; the checksum stays unknown until the
+				// commit is done, so a kill in between plans an update.
+				env.State.Modules[nameOf(c.ID)] = engine.ModuleState{Priority: pl.module.Priority}
+			}
+		}
+		if err := env.Claim(); err != nil {
+			return err
+		}
 		if _, err := env.Host.Runner.Run(ctx, host.Cmd{Name: Semodule, Args: args}); err != nil {
 			return fmt.Errorf("%s: policy transaction failed, nothing was committed: %w", config.KindModule, err)
 		}
