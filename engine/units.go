@@ -287,6 +287,23 @@ func (u *Units) Apply(ctx context.Context, env *Env, changes []*Change) error {
 	if sd == nil {
 		return nil
 	}
+	// Enable before the one reload: enabling after it leaves systemd 257
+	// believing the units changed on disk (NeedDaemonReload=yes).
+	for _, c := range changes {
+		uc := c.Data.(*unitChange)
+		if uc.unit == nil || uc.unit.Generated || len(uc.write) == 0 {
+			continue
+		}
+		un := uc.unit
+		if un.Enable {
+			if _, _, err := sd.EnableUnitFilesContext(ctx, []string{un.Name}, false, true); err != nil {
+				return fmt.Errorf("%s: enable %s: %w", c.ID, un.Name, err)
+			}
+		} else if _, err := sd.DisableUnitFilesContext(ctx, []string{un.Name}, false); err != nil {
+			return fmt.Errorf("%s: disable %s: %w", c.ID, un.Name, err)
+		}
+		reload = true
+	}
 	if reload {
 		if err := sd.ReloadContext(ctx); err != nil {
 			return fmt.Errorf("systemd daemon-reload: %w", err)
@@ -299,15 +316,6 @@ func (u *Units) Apply(ctx context.Context, env *Env, changes []*Change) error {
 			continue
 		}
 		un := uc.unit
-		if !un.Generated && len(uc.write) > 0 {
-			if un.Enable {
-				if _, _, err := sd.EnableUnitFilesContext(ctx, []string{un.Name}, false, true); err != nil {
-					return fmt.Errorf("%s: enable %s: %w", c.ID, un.Name, err)
-				}
-			} else if _, err := sd.DisableUnitFilesContext(ctx, []string{un.Name}, false); err != nil {
-				return fmt.Errorf("%s: disable %s: %w", c.ID, un.Name, err)
-			}
-		}
 		var err error
 		switch {
 		case !un.Start:

@@ -3,4 +3,7 @@ package main
 import "github.com/spf13/cobra"
 
 // addOpsCommands adds the commands for unattended use (timer, status, docs).
-func addOpsCommands(root *cobra.Command, o *options) {}
+// Cobra adds `completion` itself when the root runs.
+func addOpsCommands(root *cobra.Command, o *options) {
+	root.AddCommand(newTimerCommand(o), newStatusCommand(o), newDocsCommand(o))
+}

@@ -1,0 +1,128 @@
+package selinux
+
+import (
+	"context"
+	"testing"
+
+	"seconf/config"
+	"seconf/engine"
+	"seconf/engine/host"
+	"seconf/internal/testenv"
+)
+
+// BenchmarkNoChangeParts times, one at a time, the steps the selinux
+// provider takes when nothing changed (the timer's run), on the bundled
+// example: its modules are installed once in a private store (one policy
+// commit, outside the timed loops), then each step runs against that store.
+// bench/run puts the results in bench/RESULTS.md, beside the whole run.
+func BenchmarkNoChangeParts(b *testing.B) {
+	ctx := context.Background()
+	root := testenv.PolicyRoot(b)
+	paths := []string{"../../examples/container-logger"}
+	vars := map[string]string{}
+	if !testenv.Modules(b, root)["container"] {
+		// Debian 12: refpolicy's container module joins the configuration.
+		vars["refpolicy_services"] = testenv.RefpolicyServices(b)
+		paths = append([]string{"../../examples/debian12-container-policy"}, paths...)
+	}
+	cfg, _, diags := config.Load(paths, config.Options{Vars: vars})
+	if diags.HasErrors() {
+		b.Fatal(diags)
+	}
+	h, err := host.New(root, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	state := &engine.State{Version: 1, Modules: map[string]engine.ModuleState{}, Units: map[string]engine.UnitState{}}
+	newEnv := func() *engine.Env {
+		return &engine.Env{Host: h, Config: cfg, State: state, TypeOwners: map[string]string{}}
+	}
+	p := New()
+	defer p.Close()
+	env := newEnv()
+	changes, err := p.Plan(ctx, env)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := p.Apply(ctx, env, changes); err != nil {
+		b.Fatal(err)
+	}
+
+	// The whole provider, as apply runs it: a new provider each time, so the
+	// tool chain fingerprint is taken each time, as in a new process.
+	b.Run("provider-plan", func(b *testing.B) {
+		for b.Loop() {
+			p := New()
+			cs, err := p.Plan(ctx, newEnv())
+			p.Close()
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, c := range cs {
+				if c.Action != engine.NoOp {
+					b.Fatalf("%s: %s (%s)", c.ID, c.Action, c.Reason)
+				}
+			}
+		}
+	})
+	b.Run("toolchain-fingerprint", func(b *testing.B) {
+		for b.Loop() {
+			toolchainFingerprint()
+		}
+	})
+	st := openStore(h.FS)
+	for _, m := range cfg.Modules {
+		ins, err := st.lookup(m.Name)
+		if err != nil || len(ins) == 0 {
+			b.Fatalf("%s not in the store: %v", m.Name, err)
+		}
+		raw, err := h.FS.ReadFile(ins[0].dir + "/cil")
+		if err != nil {
+			b.Fatal(err)
+		}
+		cil, err := st.cil(ins[0])
+		if err != nil {
+			b.Fatal(err)
+		}
+		kib := func(b *testing.B) {
+			b.ReportMetric(float64(len(raw))/1024, "stored-KiB")
+			b.ReportMetric(float64(len(cil))/1024, "cil-KiB")
+		}
+		b.Run("store-lookup/"+m.Name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := st.lookup(m.Name); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("store-read-bzip2/"+m.Name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := st.cil(ins[0]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			kib(b)
+		})
+		b.Run("sha256/"+m.Name, func(b *testing.B) {
+			for b.Loop() {
+				checksum(cil)
+			}
+			kib(b)
+		})
+		b.Run("declared-types-regexp/"+m.Name, func(b *testing.B) {
+			for b.Loop() {
+				declaredTypes(cil)
+			}
+			kib(b)
+		})
+		b.Run("input-hash/"+m.Name, func(b *testing.B) {
+			q := New()
+			q.toolchain = p.toolchain // fingerprint taken once, as in a run
+			for b.Loop() {
+				if _, err := q.inputHash(m); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
