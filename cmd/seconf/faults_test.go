@@ -201,7 +201,7 @@ grep -q xxxx "$ROOT/etc/systemd/system/c.service" || exit 16
 `
 	res, err := (host.ExecRunner{}).Run(context.Background(), host.Cmd{
 		Name: "unshare", Args: []string{"-m", "--propagation", "private", "sh", "-c", script},
-		Env:  []string{"ROOT=" + root, "BIN=" + bin, "CFG=" + cfg, "WORK=" + t.TempDir()},
+		Env: []string{"ROOT=" + root, "BIN=" + bin, "CFG=" + cfg, "WORK=" + t.TempDir()},
 	})
 	if err != nil {
 		t.Fatalf("disk-full scenario failed (%v): stdout %s", err, res.Stdout)

@@ -58,14 +58,13 @@ run() {
 audit_mark() { wc -l <"$audit_log"; }
 audit_since() { tail -n +"$(($1 + 1))" "$audit_log"; }
 
-# wait_for SECONDS CMD...: retries CMD every second until it succeeds.
+# wait_for SECONDS CMD...: retries CMD until it succeeds or SECONDS passed.
 wait_for() {
-	n=$1
+	deadline=$(($(date +%s) + $1))
 	shift
 	while ! "$@" >/dev/null 2>&1; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || return 1
-		sleep 1
+		[ "$(date +%s)" -lt "$deadline" ] || return 1
+		sleep 2
 	done
 }
 
@@ -174,8 +173,8 @@ check_default_denied() {
 	fi
 	sleep 1
 	denials=$(audit_since "$mark" | grep 'avc:  denied' | grep 'scontext=[^ ]*:container_t:' | grep 'tcontext=[^ ]*:var_log_t:')
-	echo "$denials"
 	[ -n "$denials" ] || { echo "no AVC denial of container_t on var_log_t in $audit_log"; return 1; }
+	echo "$denials"
 }
 
 # 4: /var/log kept its labels: still var_log_t, nothing relabelled for containers.
@@ -222,8 +221,7 @@ check_removed() {
 # 5: no AVC denial for container_logger_t during the whole run (both boots).
 check_no_logger_denials() {
 	denials=$( (cat "$audit_log"; dmesg) | grep 'avc:  denied' | grep 'container_logger_t')
-	echo "$denials"
-	[ -z "$denials" ]
+	[ -z "$denials" ] || { echo "$denials"; return 1; }
 }
 
 # ---------------------------------------------------------------- phases
