@@ -208,6 +208,25 @@ func testOnline(t *testing.T, suite string) {
 		t.Errorf("web.service is %s after the change", st)
 	}
 
+	// The convergence timer, installed online: enabled, running, and its
+	// service converges under its sandbox.
+	seconf("timer", "install", "--every", "1m", "/opt/e2e/cfg")
+	if st := m.prop("seconf-converge.timer", "ActiveState"); st != "active" {
+		t.Errorf("seconf-converge.timer is %s", st)
+	}
+	if en, _ := m.run("systemctl", "is-enabled", "seconf-converge.timer"); en != "enabled" {
+		t.Errorf("seconf-converge.timer is %q, want enabled", en)
+	}
+	m.must("systemctl", "stop", "web.service")
+	m.must("systemctl", "start", "seconf-converge.service")
+	if r := m.prop("seconf-converge.service", "Result"); r != "success" {
+		out, _ := m.run("journalctl", "-u", "seconf-converge.service", "-o", "cat", "--no-pager")
+		t.Errorf("seconf-converge.service: %s\n%s", r, out)
+	}
+	if st := m.prop("web.service", "ActiveState"); st != "active" {
+		t.Errorf("the timer's apply did not start the stopped web.service: %s", st)
+	}
+
 	// A removal: stopped, disabled, deleted.
 	write(strings.Replace(strings.ReplaceAll(onlineConfig, "%VERSION%", "v2"), onlineConfig[strings.Index(onlineConfig, `container "plain"`):], "", 1))
 	out = seconf("apply", "/opt/e2e/cfg")
@@ -222,5 +241,16 @@ func testOnline(t *testing.T, suite string) {
 	}
 	if out, _ := m.run("podman", "ps", "--format", "{{.Names}}"); strings.Contains(out, "plain") {
 		t.Errorf("the plain container still runs: %s", out)
+	}
+	if st := m.prop("seconf-converge.timer", "ActiveState"); st != "active" {
+		t.Errorf("an apply of the configuration touched the timer: %s", st)
+	}
+	seconf("timer", "remove")
+	// systemd 257 says not-found; 252 prints nothing and fails.
+	if en, err := m.run("systemctl", "is-enabled", "seconf-converge.timer"); err == nil || (en != "not-found" && en != "") {
+		t.Errorf("after timer remove: is-enabled %q (%v)", en, err)
+	}
+	if st := m.prop("seconf-converge.timer", "ActiveState"); st != "inactive" {
+		t.Errorf("after timer remove the timer is %s", st)
 	}
 }
