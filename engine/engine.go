@@ -24,6 +24,9 @@ type Env struct {
 	TypeOwners map[string]string
 	// Warnings are added to the plan.
 	Warnings []string
+	// Advise turns on checks that only warn and cost time (sesearch): for
+	// plan, not for the timer's apply.
+	Advise bool
 }
 
 // Claim records, before a provider changes the host, that seconf owns
@@ -48,6 +51,8 @@ type Provider interface {
 type Engine struct {
 	Host      *host.Host
 	Providers []Provider
+	// Advise runs the advisory checks while planning (see Env.Advise).
+	Advise bool
 }
 
 // Planned is a plan with what it was made from, ready to apply.
@@ -63,7 +68,7 @@ func (e *Engine) Plan(ctx context.Context, cfg *config.Config) (*Planned, error)
 	if err != nil {
 		return nil, err
 	}
-	env := &Env{Host: e.Host, Config: cfg, State: st, TypeOwners: map[string]string{}}
+	env := &Env{Host: e.Host, Config: cfg, State: st, TypeOwners: map[string]string{}, Advise: e.Advise}
 	p := &Planned{Plan: &Plan{}, env: env, owner: map[*Change]Provider{}}
 	for _, prov := range e.Providers {
 		cs, err := prov.Plan(ctx, env)

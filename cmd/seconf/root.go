@@ -225,6 +225,7 @@ func (o *options) runPlan(ctx context.Context, paths []string) error {
 		return err
 	}
 	defer done()
+	e.Advise = true
 	p, err := e.Plan(ctx, cfg)
 	if err != nil {
 		return o.planError(err)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
+	"github.com/opencontainers/selinux/go-selinux"
 )
 
 // FS reads and writes files below a root directory. Paths given to it are
@@ -143,4 +144,21 @@ func (f FS) ReadDir(p string) ([]os.DirEntry, error) {
 		return nil, nil
 	}
 	return ents, err
+}
+
+// Label reads a host path's SELinux label from its xattr ("" when it has
+// none, as on a host with SELinux off or a tree never labelled).
+func (f FS) Label(p string) (string, error) {
+	rp, err := f.Path(p)
+	if err != nil {
+		return "", err
+	}
+	l, err := selinux.FileLabel(rp)
+	if err != nil {
+		if _, statErr := os.Stat(rp); statErr != nil {
+			return "", statErr
+		}
+		return "", nil
+	}
+	return l, nil
 }

@@ -56,7 +56,11 @@ func (p *Provider) Plan(ctx context.Context, env *engine.Env) ([]*engine.Change,
 		if !st.exists() {
 			return nil, nil
 		}
-		return nil, p.checkTypes(env, st)
+		if err := p.checkTypes(env, st); err != nil {
+			return nil, err
+		}
+		p.checkAccess(ctx, env, st, nil)
+		return nil, nil
 	}
 	if !st.exists() {
 		return nil, fmt.Errorf("no SELinux policy store at %s under %s: install policycoreutils and selinux-policy-default, or (with --root) copy the host's /etc/selinux and /var/lib/selinux into the root", st.dir, env.Host.Root)
@@ -86,6 +90,11 @@ func (p *Provider) Plan(ctx context.Context, env *engine.Env) ([]*engine.Change,
 	if err := p.checkTypes(env, st); err != nil {
 		return nil, err
 	}
+	pending := map[string]bool{}
+	for _, c := range changes {
+		pending[c.ID] = c.Action != engine.NoOp
+	}
+	p.checkAccess(ctx, env, st, pending)
 	var gone []string
 	for name := range env.State.Modules {
 		if !wanted[name] {

@@ -1,0 +1,81 @@
+package selinux
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	"seconf/engine"
+	"seconf/engine/host"
+)
+
+// needs are the permissions a container uses on a volume, by class.
+var needs = map[bool]map[string][]string{
+	true:  {"dir": {"getattr", "open", "read", "search"}, "file": {"getattr", "open", "read"}},
+	false: {"dir": {"add_name", "getattr", "open", "read", "remove_name", "search", "write"}, "file": {"append", "create", "getattr", "open", "read", "unlink", "write"}},
+}
+
+var permsRe = regexp.MustCompile(`:\s*\S+\s+(?:\{([^}]*)\}|(\S+));`)
+
+// checkAccess warns, before anything runs, about the denial a user would
+// otherwise meet at run time: a container type with no allow rule for the
+// label of a volume's host path. It runs only where labels can be read (a
+// host with SELinux, or a labelled image) and only for types the store's
+// policy already has, and asks setools' sesearch, the authority on rules.
+func (p *Provider) checkAccess(ctx context.Context, env *engine.Env, st store, pending map[string]bool) {
+	if !env.Advise {
+		return
+	}
+	polPath, err := env.Host.FS.Path(path.Join(path.Dir(st.dir), "policy.kern"))
+	if err != nil {
+		return
+	}
+	for _, c := range env.Config.Containers {
+		t := c.SELinuxType
+		if t == "" || pending[env.TypeOwners[t]] {
+			continue
+		}
+		for _, v := range c.Volumes {
+			label, err := env.Host.FS.Label(v.Source)
+			parts := strings.Split(label, ":")
+			if err != nil || len(parts) < 3 {
+				continue
+			}
+			ftype := parts[2]
+			classes := []string{"dir", "file"}
+			for _, class := range classes {
+				res, err := env.Host.Runner.Run(ctx, host.Cmd{Name: "sesearch", Args: []string{polPath, "-A", "-s", t, "-t", ftype, "-c", class}})
+				if err != nil {
+					env.Warnings = append(env.Warnings, fmt.Sprintf("%s: cannot check access to %s (%v)", c.ID(), v.Source, err))
+					return
+				}
+				if missing := missingPerms(string(res.Stdout), needs[v.ReadOnly][class]); len(missing) > 0 {
+					env.Warnings = append(env.Warnings, fmt.Sprintf(
+						"%s: type %s has no allow rule for %s %s:%s { %s }: the container will be denied this on %s at run time. Allow it in the type's module (for logs: logging_manage_all_logs(%s)).",
+						c.ID(), t, v.Source, ftype, class, strings.Join(missing, " "), v.Target, t))
+				}
+			}
+		}
+	}
+}
+
+// missingPerms returns the wanted permissions no rule in sesearch's output grants.
+func missingPerms(out string, want []string) []string {
+	have := map[string]bool{}
+	for _, m := range permsRe.FindAllStringSubmatch(out, -1) {
+		for _, perm := range strings.Fields(m[1] + " " + m[2]) {
+			have[perm] = true
+		}
+	}
+	var missing []string
+	for _, w := range want {
+		if !have[w] {
+			missing = append(missing, w)
+		}
+	}
+	sort.Strings(missing)
+	return missing
+}
