@@ -188,3 +188,29 @@ func TestLockTimeoutNamesHolder(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s", code, errs)
 	}
 }
+
+// TestModuleChangeRestartsItsContainers: a container whose selinux_type a
+// module of the config declares restarts when that module changes, though
+// its unit file does not.
+func TestModuleChangeRestartsItsContainers(t *testing.T) {
+	root := testenv.PolicyRoot(t)
+	hcl := moduleHCL + `
+container "app" {
+  image        = "localhost/app:1"
+  selinux_type = "seconf_demo_t"
+}
+container "other" {
+  image = "localhost/other:1"
+}
+`
+	cfg := writeFiles(t, map[string]string{"host.hcl": hcl, "seconf_demo.te": moduleTE})
+	mustSeconf(t, 0, "apply", "--root", root, cfg)
+	os.WriteFile(filepath.Join(cfg, "seconf_demo.te"), []byte(moduleTE+"type seconf_demo_log_t;\n"), 0o644)
+	out := mustSeconf(t, 0, "plan", "--root", root, cfg)
+	if !strings.Contains(out, "~ restart  container.app") || !strings.Contains(out, "selinux_module.seconf_demo updates") {
+		t.Errorf("plan does not restart the container whose type changed:\n%s", out)
+	}
+	if strings.Contains(out, "container.other") {
+		t.Errorf("plan restarts an unrelated container:\n%s", out)
+	}
+}

@@ -73,6 +73,8 @@ func (s Source) unit(cfg *config.Config, h *host.Host, c *config.Container) (*en
 		Enable: c.Enabled,
 		Start:  c.Enabled,
 		Deps:   mods,
+		// The module that declares this type restarts the unit when it changes.
+		SELinuxType: c.SELinuxType,
 	}
 	if c.Enabled {
 		u.WantedBy = []string{"multi-user.target"}

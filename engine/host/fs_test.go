@@ -1,0 +1,98 @@
+package host
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSymlinkStaysInRoot: an image whose /etc/systemd/system is a symlink to
+// an absolute path must not send a write to the build machine's own path.
+func TestSymlinkStaysInRoot(t *testing.T) {
+	root := t.TempDir()
+	outside := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	// Absolute target: inside the root it means ROOT/OUTSIDE, not OUTSIDE.
+	if err := os.Symlink(outside, filepath.Join(root, "etc/systemd")); err != nil {
+		t.Fatal(err)
+	}
+	fs := FS{Root: root}
+	if err := fs.WriteFile("/etc/systemd/x.service", []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(outside, "x.service")); err == nil {
+		t.Fatal("the write escaped the root through a symlink")
+	}
+	if _, err := os.Stat(filepath.Join(root, outside, "x.service")); err != nil {
+		t.Errorf("the write did not land inside the root: %v", err)
+	}
+	// .. cannot climb out either.
+	p, err := fs.Path("/../../etc/passwd")
+	if err != nil || !strings.HasPrefix(p, root) {
+		t.Errorf("Path(/../../etc/passwd) = %q, %v", p, err)
+	}
+}
+
+func TestWriteFileAtomic(t *testing.T) {
+	root := t.TempDir()
+	fs := FS{Root: root}
+	for _, data := range []string{"one", "two"} {
+		if err := fs.WriteFile("/etc/seconf/env/a.env", []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := filepath.Join(root, "etc/seconf/env/a.env")
+	st, err := os.Stat(p)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("stat: %v %v", st, err)
+	}
+	if data, _ := os.ReadFile(p); string(data) != "two" {
+		t.Errorf("content %q", data)
+	}
+	ents, _ := os.ReadDir(filepath.Dir(p))
+	if len(ents) != 1 {
+		t.Errorf("temporary files left: %v", ents)
+	}
+}
+
+func TestLockWaitsThenNamesHolder(t *testing.T) {
+	h, err := New(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := h.Lock(context.Background(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = h.Lock(context.Background(), 200*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "pid ") || time.Since(start) < 200*time.Millisecond {
+		t.Fatalf("second lock: %v after %s", err, time.Since(start))
+	}
+	unlock()
+	unlock2, err := h.Lock(context.Background(), time.Second)
+	if err != nil {
+		t.Fatalf("lock after release: %v", err)
+	}
+	unlock2()
+}
+
+func TestRunnerErrorNamesCommand(t *testing.T) {
+	_, err := ExecRunner{}.Run(context.Background(), Cmd{Name: "sh", Args: []string{"-c", "echo broken >&2; exit 3"}})
+	var ce *CmdError
+	if err == nil || !strings.Contains(err.Error(), "sh: broken") {
+		t.Fatalf("error %v", err)
+	}
+	if !asCmdError(err, &ce) || ce.Result.Code != 3 {
+		t.Errorf("exit code not kept: %+v", ce)
+	}
+}
+
+func asCmdError(err error, ce **CmdError) bool {
+	c, ok := err.(*CmdError)
+	*ce = c
+	return ok
+}
