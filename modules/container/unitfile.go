@@ -2,6 +2,7 @@ package container
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -28,6 +29,11 @@ func newUnitFile(header string) *unitFile { return &unitFile{header: header} }
 func (u *unitFile) add(sec, key, value string) {
 	for _, s := range u.sections {
 		if s.name == sec {
+			// A dependency named twice (a volume on a referenced mount) is
+			// said once; list settings mean the same either way.
+			if sec == "Unit" && slices.Contains(s.lines, key+"="+value) {
+				return
+			}
 			s.lines = append(s.lines, key+"="+value)
 			return
 		}
