@@ -206,6 +206,23 @@ func (o *options) planError(err error) error {
 	return err
 }
 
+// open loads the configuration and makes the engine for one command; done
+// releases the engine and the signal handler.
+func (o *options) open(ctx context.Context, paths []string) (context.Context, *config.Config, *engine.Engine, func(), error) {
+	ctx, cancel := signalContext(ctx)
+	cfg, err := o.load(paths)
+	if err != nil {
+		cancel()
+		return nil, nil, nil, nil, err
+	}
+	e, done, err := o.newEngine()
+	if err != nil {
+		cancel()
+		return nil, nil, nil, nil, err
+	}
+	return ctx, cfg, e, func() { done(); cancel() }, nil
+}
+
 func signalContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -214,13 +231,7 @@ func signalContext(ctx context.Context) (context.Context, context.CancelFunc) {
 }
 
 func (o *options) runPlan(ctx context.Context, paths []string) error {
-	ctx, cancel := signalContext(ctx)
-	defer cancel()
-	cfg, err := o.load(paths)
-	if err != nil {
-		return err
-	}
-	e, done, err := o.newEngine()
+	ctx, cfg, e, done, err := o.open(ctx, paths)
 	if err != nil {
 		return err
 	}
@@ -244,13 +255,7 @@ func (o *options) runPlan(ctx context.Context, paths []string) error {
 }
 
 func (o *options) runApply(ctx context.Context, paths []string) error {
-	ctx, cancel := signalContext(ctx)
-	defer cancel()
-	cfg, err := o.load(paths)
-	if err != nil {
-		return err
-	}
-	e, done, err := o.newEngine()
+	ctx, cfg, e, done, err := o.open(ctx, paths)
 	if err != nil {
 		return err
 	}

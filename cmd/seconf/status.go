@@ -56,13 +56,7 @@ type jsonTimer struct {
 }
 
 func (o *options) runStatus(ctx context.Context, paths []string) error {
-	ctx, cancel := signalContext(ctx)
-	defer cancel()
-	cfg, err := o.load(paths)
-	if err != nil {
-		return err
-	}
-	e, done, err := o.newEngine()
+	ctx, cfg, e, done, err := o.open(ctx, paths)
 	if err != nil {
 		return err
 	}

@@ -262,33 +262,7 @@ func (s *spec) podmanRun() *cmdline {
 		cmd.add("--network", c.Network)
 	}
 	cmd.raw("--sdnotify=conmon", "-d")
-	if c.SELinuxType != "" {
-		cmd.add("--security-opt", "label=type:"+c.SELinuxType)
-	}
-	if c.SELinuxLevel != "" {
-		cmd.add("--security-opt", "label=level:"+c.SELinuxLevel)
-	}
-	if c.User != "" {
-		cmd.add("--user", c.User)
-	}
-	for _, v := range s.volumes {
-		cmd.add("-v", v)
-	}
-	for _, p := range c.Publish {
-		cmd.add("--publish", p)
-	}
-	if s.envFile != "" {
-		cmd.add("--env-file", s.envFile)
-	} else {
-		for _, kv := range s.env {
-			cmd.add("--env", kv)
-		}
-	}
-	if c.Privileged {
-		cmd.add("--privileged")
-	}
-	cmd.add(c.Image)
-	cmd.add(c.Command...)
+	s.runArgs(cmd, "--publish")
 	return cmd
 }
 
@@ -372,6 +346,14 @@ func (s *spec) dockerRun() *cmdline {
 	if c.Network != "" {
 		cmd.add("--network", c.Network)
 	}
+	s.runArgs(cmd, "-p")
+	return cmd
+}
+
+// runArgs adds what podman run and docker run spell alike: labels, user,
+// volumes, ports, environment, then the image and its command.
+func (s *spec) runArgs(cmd *cmdline, publishFlag string) {
+	c := s.c
 	if c.SELinuxType != "" {
 		cmd.add("--security-opt", "label=type:"+c.SELinuxType)
 	}
@@ -385,7 +367,7 @@ func (s *spec) dockerRun() *cmdline {
 		cmd.add("-v", v)
 	}
 	for _, p := range c.Publish {
-		cmd.add("-p", p)
+		cmd.add(publishFlag, p)
 	}
 	if s.envFile != "" {
 		cmd.add("--env-file", s.envFile)
@@ -399,5 +381,4 @@ func (s *spec) dockerRun() *cmdline {
 	}
 	cmd.add(c.Image)
 	cmd.add(c.Command...)
-	return cmd
 }

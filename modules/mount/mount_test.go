@@ -20,6 +20,7 @@ import (
 	"seconf/config"
 	"seconf/engine"
 	"seconf/engine/host"
+	"seconf/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -102,22 +103,7 @@ func TestGolden(t *testing.T) {
 
 func golden(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./modules/... -update to create it)", err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("%s differs (-want +got; run with -update if intended):\n%s", path, d)
-	}
+	testenv.Golden(t, path, got, *update)
 }
 
 // TestParseBack: each setting reads back as exactly the value configured.
