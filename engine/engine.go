@@ -90,6 +90,48 @@ type DiagError struct{ Diags hcl.Diagnostics }
 
 func (e *DiagError) Error() string { return e.Diags.Error() }
 
+type step struct {
+	prov    Provider
+	changes []*Change
+}
+
+// steps orders an apply as Terraform does: creations and updates in
+// provider order (policy, then units), deletions in reverse (units stop
+// before the policy their containers run under goes). Adjacent steps of one
+// provider merge, so policy is still one transaction unless units change
+// between its installs and its removals.
+func (p *Planned) steps(provs []Provider) []step {
+	var out []step
+	add := func(prov Provider, cs []*Change) {
+		if len(cs) == 0 {
+			return
+		}
+		if n := len(out); n > 0 && out[n-1].prov == prov {
+			out[n-1].changes = append(out[n-1].changes, cs...)
+			return
+		}
+		out = append(out, step{prov, cs})
+	}
+	deletes := make([][]*Change, len(provs))
+	for i, prov := range provs {
+		var rest []*Change
+		for _, c := range p.Plan.Changes {
+			switch {
+			case p.owner[c] != prov || c.Action == NoOp:
+			case c.Action == Delete:
+				deletes[i] = append(deletes[i], c)
+			default:
+				rest = append(rest, c)
+			}
+		}
+		add(prov, rest)
+	}
+	for i := len(provs) - 1; i >= 0; i-- {
+		add(provs[i], deletes[i])
+	}
+	return out
+}
+
 // Result is what an apply did.
 type Result struct {
 	Applied []*Change `json:"applied"`
@@ -103,20 +145,11 @@ func (e *Engine) Apply(ctx context.Context, p *Planned) (*Result, error) {
 	res := &Result{}
 	sum := &ApplySummary{Started: time.Now().UTC()}
 	var applyErr error
-	for _, prov := range e.Providers {
-		var mine []*Change
-		for _, c := range p.Plan.Changes {
-			if p.owner[c] == prov && c.Action != NoOp {
-				mine = append(mine, c)
-			}
-		}
-		if len(mine) == 0 {
-			continue
-		}
-		applyErr = prov.Apply(ctx, p.env, mine)
+	for _, st := range p.steps(e.Providers) {
+		applyErr = st.prov.Apply(ctx, p.env, st.changes)
 		if applyErr == nil {
-			res.Applied = append(res.Applied, mine...)
-			for _, c := range mine {
+			res.Applied = append(res.Applied, st.changes...)
+			for _, c := range st.changes {
 				sum.Changed = append(sum.Changed, string(c.Action)+" "+c.ID)
 			}
 		}

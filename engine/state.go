@@ -30,6 +30,12 @@ type ModuleState struct {
 	// InputHash keys the compile cache: the hash of the sources and of the
 	// tool chain that turned them into Checksum.
 	InputHash string `json:"input_hash,omitempty"`
+	// Stored is the sha256 of the module's file in the store as it lies
+	// there (compressed): equal, the module is the one seconf installed,
+	// and the no-change path need not decompress it.
+	Stored string `json:"stored,omitempty"`
+	// Types are the SELinux types the module declares.
+	Types []string `json:"types,omitempty"`
 }
 
 // UnitState is a unit file seconf wrote, by resource ID.

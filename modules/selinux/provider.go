@@ -42,8 +42,9 @@ type planned struct {
 	removeAt []int // owned priorities to remove
 	enable   *bool // enable (true) or disable (false) after installing
 	install  bool
-	key      string // input hash, for the compile cache
-	sum      string // checksum of the module's CIL
+	key      string   // input hash, for the compile cache
+	sum      string   // checksum of the module's CIL
+	types    []string // types the module declares
 }
 
 // Plan compiles every module and compares it with the store.
@@ -81,11 +82,9 @@ func (p *Provider) Plan(ctx context.Context, env *engine.Env) ([]*engine.Change,
 			return nil, fmt.Errorf("%s: %w", m.ID(), err)
 		}
 		changes = append(changes, c)
-		cil := c.After
-		if cil == nil {
-			cil = c.Before
+		for _, t := range c.Data.(*planned).types {
+			env.TypeOwners[t] = m.ID()
 		}
-		ownTypes(env, m, cil)
 	}
 	if err := p.checkTypes(env, st); err != nil {
 		return nil, err
@@ -134,31 +133,38 @@ func (p *Provider) planModule(ctx context.Context, env *engine.Env, st store, m 
 		return nil, err
 	}
 	var at *installed
-	var cur []byte
 	for i := range ins {
 		if ins[i].Priority == m.Priority {
 			at = &ins[i]
-			if cur, err = st.cil(*at); err != nil {
-				return nil, fmt.Errorf("read installed module: %w", err)
-			}
-			c.Before = cur
 		}
 	}
 	if pl.key, err = p.inputHash(m); err != nil {
 		return nil, err
 	}
+	var raw, cur []byte
+	if at != nil {
+		if raw, err = st.raw(*at); err != nil {
+			return nil, fmt.Errorf("read installed module: %w", err)
+		}
+	}
 	// The compile cache: sources and tool chain unchanged since seconf
-	// installed this very CIL, so compiling again would give the same bytes.
-	// This keeps make and checkmodule off the no-change path.
+	// installed this very file, so compiling again would give the same CIL.
+	// This keeps make, checkmodule and bzip2 off the no-change path.
 	own, owned := env.State.Modules[m.Name]
-	cached := owned && own.InputHash == pl.key && own.Priority == m.Priority && at != nil && checksum(cur) == own.Checksum
-	if cached {
-		pl.sum = own.Checksum
+	if owned && own.Stored != "" && own.Stored == checksum(raw) && own.InputHash == pl.key && own.Priority == m.Priority {
+		pl.sum, pl.types = own.Checksum, own.Types
 	} else {
+		if at != nil {
+			if cur, err = decompress(raw); err != nil {
+				return nil, fmt.Errorf("read installed module: %w", err)
+			}
+			c.Before = cur
+		}
 		if pl.comp, err = compile(ctx, env.Host.Runner, m, p.work); err != nil {
 			return nil, err
 		}
 		pl.sum = pl.comp.sum
+		pl.types = declaredTypes(pl.comp.cil)
 		c.After = pl.comp.cil
 	}
 	// A copy seconf installed at another priority goes when the new one comes.
@@ -177,11 +183,9 @@ func (p *Provider) planModule(ctx context.Context, env *engine.Env, st store, m 
 		if len(pl.removeAt) > 0 {
 			c.Action, c.Reason = engine.Update, fmt.Sprintf("priority %d → %d", pl.removeAt[0], m.Priority)
 		}
-	default:
-		if checksum(cur) != pl.sum {
-			pl.install = true
-			c.Action, c.Reason = engine.Update, "checksum differs"
-		}
+	case pl.comp != nil && checksum(cur) != pl.sum:
+		pl.install = true
+		c.Action, c.Reason = engine.Update, "checksum differs"
 	}
 	if m.Enabled == disabled {
 		e := m.Enabled
@@ -193,7 +197,7 @@ func (p *Provider) planModule(ctx context.Context, env *engine.Env, st store, m 
 	if c.Action == "" && len(pl.removeAt) > 0 {
 		c.Action, c.Reason = engine.Update, "remove the copy at priority "+strconv.Itoa(pl.removeAt[0])
 	}
-	if c.Action == "" && owned && (own.Checksum != pl.sum || own.InputHash != pl.key) {
+	if c.Action == "" && owned && (own.Checksum != pl.sum || own.InputHash != pl.key || own.Stored != checksum(raw)) {
 		// Installed as wanted, but the state record lags (an apply killed
 		// after its commit): record it, so the compile cache works again.
 		c.Action, c.Reason = engine.Update, "record the installed checksum"
@@ -247,6 +251,7 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 			return fmt.Errorf("%s: policy transaction failed, nothing was committed: %w", config.KindModule, err)
 		}
 	}
+	st := openStore(env.Host.FS) // anew: the commit may have made a priority directory
 	for _, c := range changes {
 		pl, _ := c.Data.(*planned)
 		if pl == nil {
@@ -257,7 +262,15 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 			delete(env.State.Modules, name)
 			continue
 		}
-		env.State.Modules[name] = engine.ModuleState{Priority: pl.module.Priority, Checksum: pl.sum, InputHash: pl.key}
+		ms := engine.ModuleState{Priority: pl.module.Priority, Checksum: pl.sum, InputHash: pl.key, Types: pl.types}
+		if ins, err := st.lookup(name); err == nil {
+			for _, in := range ins {
+				if raw, err := st.raw(in); err == nil && in.Priority == ms.Priority {
+					ms.Stored = checksum(raw)
+				}
+			}
+		}
+		env.State.Modules[name] = ms
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"compress/bzip2"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"path"
 	"strconv"
@@ -18,8 +19,9 @@ import (
 // only for the modules asked about: listing checksums of all ~300 modules
 // through semodule costs half a second, reading two of them a millisecond.
 type store struct {
-	fs  host.FS
-	dir string // host path of the store's active modules directory
+	fs    host.FS
+	dir   string // host path of the store's active modules directory
+	prios []int  // priorities in use, highest first, read once
 }
 
 // installed is one module at one priority.
@@ -39,7 +41,14 @@ func openStore(fs host.FS) store {
 			}
 		}
 	}
-	return store{fs: fs, dir: path.Join("/var/lib/selinux", name, "active/modules")}
+	st := store{fs: fs, dir: path.Join("/var/lib/selinux", name, "active/modules")}
+	ents, _ := fs.ReadDir(st.dir)
+	for i := len(ents) - 1; i >= 0; i-- {
+		if prio, err := strconv.Atoi(ents[i].Name()); err == nil && ents[i].IsDir() {
+			st.prios = append(st.prios, prio)
+		}
+	}
+	return st
 }
 
 // exists reports whether there is a policy store at all.
@@ -47,21 +56,13 @@ func (s store) exists() bool { return s.fs.Exists(s.dir) }
 
 // lookup returns the priorities a module is installed at, highest first.
 func (s store) lookup(name string) ([]installed, error) {
-	ents, err := s.fs.ReadDir(s.dir)
-	if err != nil {
-		return nil, err
-	}
 	var out []installed
-	for i := len(ents) - 1; i >= 0; i-- {
-		prio, err := strconv.Atoi(ents[i].Name())
-		if err != nil || !ents[i].IsDir() {
+	for _, prio := range s.prios {
+		dir := path.Join(s.dir, fmt.Sprintf("%03d", prio), name)
+		lang, err := s.fs.ReadFile(path.Join(dir, "lang_ext"))
+		if err != nil {
 			continue
 		}
-		dir := path.Join(s.dir, ents[i].Name(), name)
-		if !s.fs.Exists(path.Join(dir, "cil")) {
-			continue
-		}
-		lang, _ := s.fs.ReadFile(path.Join(dir, "lang_ext"))
 		out = append(out, installed{Priority: prio, Lang: strings.TrimSpace(string(lang)), dir: dir})
 	}
 	return out, nil
@@ -72,9 +73,14 @@ func (s store) disabled(name string) bool {
 	return s.fs.Exists(path.Join(s.dir, "disabled", name))
 }
 
+// raw returns the installed module's CIL file as stored (compressed).
+func (s store) raw(in installed) ([]byte, error) {
+	return s.fs.ReadFile(path.Join(in.dir, "cil"))
+}
+
 // cil returns the installed module's CIL, decompressed.
 func (s store) cil(in installed) ([]byte, error) {
-	raw, err := s.fs.ReadFile(path.Join(in.dir, "cil"))
+	raw, err := s.raw(in)
 	if err != nil {
 		return nil, err
 	}

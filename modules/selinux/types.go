@@ -9,7 +9,6 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"seconf/config"
 	"seconf/engine"
 )
 
@@ -92,11 +91,4 @@ func trimT(t string) string {
 		return t[:len(t)-2]
 	}
 	return t
-}
-
-// ownTypes records which module declares which type, for restarts and checks.
-func ownTypes(env *engine.Env, m *config.Module, cil []byte) {
-	for _, t := range declaredTypes(cil) {
-		env.TypeOwners[t] = m.ID()
-	}
 }

@@ -1,0 +1,65 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// recorder is a provider that records what it is asked to apply.
+type recorder struct {
+	name string
+	log  *[]string
+}
+
+func (r *recorder) Name() string                                  { return r.name }
+func (r *recorder) Plan(context.Context, *Env) ([]*Change, error) { return nil, nil }
+func (r *recorder) Apply(_ context.Context, _ *Env, cs []*Change) error {
+	var ids []string
+	for _, c := range cs {
+		ids = append(ids, string(c.Action)+" "+c.ID)
+	}
+	*r.log = append(*r.log, r.name+": "+strings.Join(ids, ", "))
+	return nil
+}
+
+// TestStepsOrder: creations in provider order, deletions in reverse, and a
+// provider's adjacent steps merged (one policy transaction where possible).
+func TestStepsOrder(t *testing.T) {
+	tests := []struct {
+		name    string
+		changes map[string][]Action // provider → actions of its changes
+		want    []string
+	}{
+		{"policy and units created", map[string][]Action{"policy": {Create}, "units": {Create}},
+			[]string{"policy: create policy.0", "units: create units.0"}},
+		{"both removed: units stop first", map[string][]Action{"policy": {Delete}, "units": {Delete}},
+			[]string{"units: delete units.0", "policy: delete policy.0"}},
+		{"policy swapped, nothing else: one step", map[string][]Action{"policy": {Create, Delete}},
+			[]string{"policy: create policy.0, delete policy.1"}},
+		{"policy swapped around a unit change", map[string][]Action{"policy": {Create, Delete}, "units": {Update, NoOp}},
+			[]string{"policy: create policy.0", "units: update units.0", "policy: delete policy.1"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var log []string
+			provs := []Provider{&recorder{"policy", &log}, &recorder{"units", &log}}
+			p := &Planned{Plan: &Plan{}, owner: map[*Change]Provider{}}
+			for _, prov := range provs {
+				for i, a := range tc.changes[prov.Name()] {
+					c := &Change{ID: prov.Name() + "." + string(rune('0'+i)), Action: a}
+					p.Plan.Changes = append(p.Plan.Changes, c)
+					p.owner[c] = prov
+				}
+			}
+			for _, st := range p.steps(provs) {
+				st.prov.Apply(context.Background(), nil, st.changes)
+			}
+			if d := cmp.Diff(tc.want, log); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}
