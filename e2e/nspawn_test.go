@@ -208,6 +208,21 @@ func testOnline(t *testing.T, suite string) {
 		t.Errorf("web.service is %s after the change", st)
 	}
 
+	// A unit that fails to start (an image that is not there): apply says
+	// which unit and fails; once the configuration is fixed, the next apply
+	// converges.
+	broken := strings.ReplaceAll(onlineConfig, "%VERSION%", "v2") + "\ncontainer \"broken\" {\n  image = \"localhost/missing:1\"\n  restart = \"no\"\n}\n"
+	write(broken)
+	out, err := m.run("/opt/e2e/bin/seconf", "apply", "/opt/e2e/cfg")
+	if err == nil || !strings.Contains(err.Error(), "container.broken: start broken.service: job failed") {
+		t.Errorf("apply of a unit that cannot start: %v\n%s", err, out)
+	}
+	write(strings.ReplaceAll(onlineConfig, "%VERSION%", "v2"))
+	seconf("apply", "/opt/e2e/cfg")
+	if _, err := m.run("/opt/e2e/bin/seconf", "plan", "--detailed-exitcode", "/opt/e2e/cfg"); err != nil {
+		t.Errorf("not converged after the fix: %v", err)
+	}
+
 	// The convergence timer, installed online: enabled, running, and its
 	// service converges under its sandbox.
 	seconf("timer", "install", "--every", "1m", "/opt/e2e/cfg")
