@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/opencontainers/selinux/go-selinux"
@@ -15,14 +16,61 @@ import (
 // root, so a link in an image cannot send a write to the build machine.
 type FS struct {
 	Root string
+	// dirs caches resolved directories: resolving walks every component
+	// with lstat, and one run reads many files in few directories.
+	dirs *sync.Map
 }
+
+// NewFS returns an FS for root that caches resolved directories.
+func NewFS(root string) FS { return FS{Root: root, dirs: &sync.Map{}} }
 
 // Path maps a host path to the real path under the root.
 func (f FS) Path(p string) (string, error) {
 	if f.Root == "" || f.Root == "/" {
 		return filepath.Clean("/" + p), nil
 	}
-	return securejoin.SecureJoin(f.Root, p)
+	if f.dirs == nil {
+		return securejoin.SecureJoin(f.Root, p)
+	}
+	p = filepath.Clean("/" + p)
+	if p == "/" {
+		return f.Root, nil
+	}
+	dir, err := f.dir(filepath.Dir(p))
+	if err != nil {
+		return "", err
+	}
+	return f.step(dir, p)
+}
+
+// dir resolves a clean directory path, one component at a time from the
+// nearest cached ancestor: a new directory costs one lstat, not a walk.
+func (f FS) dir(d string) (string, error) {
+	if d == "/" {
+		return f.Root, nil
+	}
+	if r, ok := f.dirs.Load(d); ok {
+		return r.(string), nil
+	}
+	parent, err := f.dir(filepath.Dir(d))
+	if err != nil {
+		return "", err
+	}
+	r, err := f.step(parent, d)
+	if err == nil {
+		f.dirs.Store(d, r)
+	}
+	return r, err
+}
+
+// step appends p's last component to its resolved parent; a symlink there
+// is resolved inside the root by securejoin.
+func (f FS) step(parent, p string) (string, error) {
+	full := filepath.Join(parent, filepath.Base(p))
+	if st, err := os.Lstat(full); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		return securejoin.SecureJoin(f.Root, p)
+	}
+	return full, nil
 }
 
 // ReadFile reads a host path; a missing file is (nil, fs.ErrNotExist).

@@ -12,6 +12,11 @@ import (
 // TestSymlinkStaysInRoot: an image whose /etc/systemd/system is a symlink to
 // an absolute path must not send a write to the build machine's own path.
 func TestSymlinkStaysInRoot(t *testing.T) {
+	t.Run("cached", func(t *testing.T) { symlinkStaysInRoot(t, NewFS) })
+	t.Run("uncached", func(t *testing.T) { symlinkStaysInRoot(t, func(r string) FS { return FS{Root: r} }) })
+}
+
+func symlinkStaysInRoot(t *testing.T, newFS func(string) FS) {
 	root := t.TempDir()
 	outside := t.TempDir()
 	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
@@ -19,7 +24,9 @@ func TestSymlinkStaysInRoot(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(root, "etc/systemd")); err != nil {
 		t.Fatal(err)
 	}
-	fs := FS{Root: root}
+	fs := newFS(root)
+	// Resolve the directory once before the link appears, as a cache would.
+	fs.Exists("/etc/systemd/x.service")
 	if err := fs.WriteFile("/etc/systemd/x.service", []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -28,6 +35,12 @@ func TestSymlinkStaysInRoot(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(root, outside, "x.service")); err != nil {
 		t.Errorf("the write did not land inside the root: %v", err)
+	}
+	// A file that is a symlink to an absolute path reads inside the root.
+	os.WriteFile(filepath.Join(outside, "secret"), []byte("host"), 0o644)
+	os.Symlink(filepath.Join(outside, "secret"), filepath.Join(root, "etc/link"))
+	if data, err := fs.ReadFile("/etc/link"); err == nil && string(data) == "host" {
+		t.Error("a read followed a symlink out of the root")
 	}
 	// .. cannot climb out either.
 	p, err := fs.Path("/../../etc/passwd")

@@ -33,7 +33,7 @@ func New(root string, log io.Writer) (*Host, error) {
 	if log == nil {
 		log = io.Discard
 	}
-	return &Host{Root: abs, FS: FS{Root: abs}, Runner: ExecRunner{Log: log}, Log: log, Dial: DialSystemd}, nil
+	return &Host{Root: abs, FS: NewFS(abs), Runner: ExecRunner{Log: log}, Log: log, Dial: DialSystemd}, nil
 }
 
 // Systemd returns the run's one D-Bus connection, dialling it on first use.

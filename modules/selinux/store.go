@@ -19,15 +19,16 @@ import (
 // only for the modules asked about: listing checksums of all ~300 modules
 // through semodule costs half a second, reading two of them a millisecond.
 type store struct {
-	fs    host.FS
-	dir   string // host path of the store's active modules directory
-	prios []int  // priorities in use, highest first, read once
+	fs  host.FS
+	dir string // host path of the store's active modules directory
+	// at lists, by module name, the priorities it is installed at, highest
+	// first: one directory listing a priority instead of a probe a module.
+	at map[string][]int
 }
 
 // installed is one module at one priority.
 type installed struct {
 	Priority int
-	Lang     string
 	dir      string
 }
 
@@ -41,11 +42,16 @@ func openStore(fs host.FS) store {
 			}
 		}
 	}
-	st := store{fs: fs, dir: path.Join("/var/lib/selinux", name, "active/modules")}
+	st := store{fs: fs, dir: path.Join("/var/lib/selinux", name, "active/modules"), at: map[string][]int{}}
 	ents, _ := fs.ReadDir(st.dir)
 	for i := len(ents) - 1; i >= 0; i-- {
-		if prio, err := strconv.Atoi(ents[i].Name()); err == nil && ents[i].IsDir() {
-			st.prios = append(st.prios, prio)
+		prio, err := strconv.Atoi(ents[i].Name())
+		if err != nil || !ents[i].IsDir() {
+			continue
+		}
+		mods, _ := fs.ReadDir(path.Join(st.dir, ents[i].Name()))
+		for _, m := range mods {
+			st.at[m.Name()] = append(st.at[m.Name()], prio)
 		}
 	}
 	return st
@@ -57,13 +63,8 @@ func (s store) exists() bool { return s.fs.Exists(s.dir) }
 // lookup returns the priorities a module is installed at, highest first.
 func (s store) lookup(name string) ([]installed, error) {
 	var out []installed
-	for _, prio := range s.prios {
-		dir := path.Join(s.dir, fmt.Sprintf("%03d", prio), name)
-		lang, err := s.fs.ReadFile(path.Join(dir, "lang_ext"))
-		if err != nil {
-			continue
-		}
-		out = append(out, installed{Priority: prio, Lang: strings.TrimSpace(string(lang)), dir: dir})
+	for _, prio := range s.at[name] {
+		out = append(out, installed{Priority: prio, dir: path.Join(s.dir, fmt.Sprintf("%03d", prio), name)})
 	}
 	return out, nil
 }
