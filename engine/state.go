@@ -40,8 +40,9 @@ type ModuleState struct {
 
 // UnitState is a unit file seconf wrote, by resource ID.
 type UnitState struct {
-	Files []string `json:"files"`
-	Unit  string   `json:"unit"`
+	Files     []string `json:"files"`
+	Unit      string   `json:"unit"`
+	Generated bool     `json:"generated,omitempty"`
 }
 
 // ApplySummary records one apply for `seconf status` and for operators.

@@ -31,7 +31,6 @@ type unitChange struct {
 	unit  *Unit
 	write []File   // files to write
 	stale []string // files seconf wrote before that the unit no longer has
-	start bool     // start or restart online
 	gone  *UnitState
 }
 
@@ -103,7 +102,7 @@ func owned(data []byte) bool { return bytes.HasPrefix(data, []byte(Header)) }
 
 func (u *Units) planUnit(env *Env, un *Unit, changed map[string]string) (*Change, error) {
 	c := &Change{ID: un.ID, Range: un.Range, Action: NoOp}
-	uc := &unitChange{unit: un, start: un.Start}
+	uc := &unitChange{unit: un}
 	c.Data = uc
 	prev, known := env.State.Units[un.ID]
 	created := true
@@ -243,7 +242,8 @@ func (u *Units) Apply(ctx context.Context, env *Env, changes []*Change) error {
 			if err := runJob(ctx, uc.gone.Unit, "stop", sd.StopUnitContext); err != nil {
 				return fmt.Errorf("%s: %w", c.ID, err)
 			}
-			if !strings.HasSuffix(uc.gone.Files[0], ".container") {
+			// A generated (quadlet) unit has no enablement of its own to undo.
+			if !uc.gone.Generated {
 				if _, err := sd.DisableUnitFilesContext(ctx, []string{uc.gone.Unit}, false); err != nil {
 					return fmt.Errorf("%s: disable %s: %w", c.ID, uc.gone.Unit, err)
 				}
@@ -340,7 +340,7 @@ func (u *Units) Apply(ctx context.Context, env *Env, changes []*Change) error {
 // unitState is what the state record keeps of a unit: its files, and
 // those of an earlier version that are still to be removed.
 func unitState(un *Unit, prev UnitState) UnitState {
-	st := UnitState{Unit: un.Name}
+	st := UnitState{Unit: un.Name, Generated: un.Generated}
 	for _, f := range un.Files {
 		st.Files = append(st.Files, f.Path)
 	}
