@@ -89,6 +89,15 @@ func fuzzRender(t *testing.T, in fuzzInput, rendering string, render func(*confi
 	if err != nil {
 		return
 	}
+	// systemd reads lines up to 1 MiB; go-systemd's parser, the checker
+	// here, stops at 2048 bytes: such a rendering cannot be checked.
+	for _, f := range files {
+		for _, l := range strings.Split(string(f.Data), "\n") {
+			if len(l) > 2048 {
+				t.Skip("a line longer than the checker reads")
+			}
+		}
+	}
 	ref, err := render(in.plainInput().container(), Links{}, "host.hcl")
 	if err != nil {
 		t.Fatal(err)
