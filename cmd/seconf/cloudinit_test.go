@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
+
+	"seconf/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite examples/cloud-init/user-data.yaml's files from examples/container-logger")
@@ -134,13 +136,7 @@ func sortedKeys(m map[string][]byte) []string {
 
 // TestCloudInitSchema runs cloud-init's own validator on the example.
 func TestCloudInitSchema(t *testing.T) {
-	bin, err := exec.LookPath("cloud-init")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("cloud-init is missing: install the Debian package cloud-init (apt-get install --no-install-recommends cloud-init; scripts/deps should)")
-		}
-		t.Skip("cloud-init not installed (Debian package cloud-init)")
-	}
+	bin := testenv.Tool(t, "", "cloud-init", "install the Debian package cloud-init (scripts/deps does)")
 	out, err := exec.Command(bin, "schema", "--config-file", userData).CombinedOutput()
 	if err != nil || !bytes.Contains(out, []byte("Valid cloud-config")) {
 		t.Errorf("cloud-init schema --config-file %s: %v\n%s", userData, err, out)

@@ -239,13 +239,7 @@ func TestTimerInstallRefuses(t *testing.T) {
 // what the units refer to: it must have nothing at all to say.
 func verifyInRoot(t *testing.T, root string, units ...string) {
 	t.Helper()
-	bin, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("systemd-analyze is missing: install systemd (scripts/deps does)")
-		}
-		t.Skip("systemd-analyze not installed")
-	}
+	bin := testenv.Tool(t, "", "systemd-analyze", "install systemd (scripts/deps does)")
 	cmd := exec.Command(bin, append([]string{"verify", "--root=" + root}, units...)...)
 	cmd.Env = append(os.Environ(), "SYSTEMD_LOG_COLOR=0")
 	out, err := cmd.CombinedOutput()

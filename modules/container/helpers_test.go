@@ -15,6 +15,7 @@ import (
 	"github.com/coreos/go-systemd/v22/unit"
 
 	"seconf/engine"
+	"seconf/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -159,83 +160,19 @@ func fileByExt(t testing.TB, files []engine.File, ext string) engine.File {
 	return engine.File{}
 }
 
-// tool finds an external program the tests need. Missing locally, the test
-// is skipped; in CI it fails, because CI must run the real thing.
-func tool(t *testing.T, env, name, how string) string {
-	t.Helper()
-	if p := os.Getenv(env); env != "" && p != "" {
-		return p
-	}
-	if name != "" {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	msg := fmt.Sprintf("%s not available: %s", name, how)
-	if env != "" {
-		msg = fmt.Sprintf("%s is not set: %s", env, how)
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
 func quadletBin(t *testing.T) string {
-	return tool(t, "SECONF_QUADLET", "", "run `export SECONF_QUADLET=$(.ci/build-quadlet)` (it builds podman v5.4.2's quadlet generator and prints its path)")
+	return testenv.Tool(t, "SECONF_QUADLET", "", "run `export SECONF_QUADLET=$(.ci/build-quadlet)` (it builds podman v5.4.2's quadlet generator and prints its path)")
 }
 
-// verifyRoot is a file system root for `systemd-analyze verify --root`:
-// the host's vendor units (so that multi-user.target and friends resolve),
-// stand-in executables for the commands units run, and stand-in units for
-// the units they depend on. --root, rather than SYSTEMD_UNIT_PATH alone, is
-// what lets a stand-in /usr/bin/podman satisfy verify's executable check
-// without touching the build machine.
+// verifyRoot is a root for systemd-analyze verify with podman and docker
+// stand-ins, so that units running them pass the executable check.
 func verifyRoot(t *testing.T, standInUnits ...string) string {
-	t.Helper()
-	root := t.TempDir()
-	for _, d := range []string{"usr/lib/systemd", "usr/bin", "etc/systemd/system"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if out, err := exec.Command("cp", "-a", "/usr/lib/systemd/system", filepath.Join(root, "usr/lib/systemd/")).CombinedOutput(); err != nil {
-		t.Fatalf("copy vendor units: %v: %s", err, out)
-	}
-	for _, exe := range []string{Podman, Docker} {
-		if err := os.WriteFile(filepath.Join(root, exe), []byte("#!/bin/sh\n"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, u := range standInUnits {
-		data := "[Unit]\nDescription=stand-in\n[Service]\nExecStart=/usr/bin/podman\n"
-		if err := os.WriteFile(filepath.Join(root, "usr/lib/systemd/system", u), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
+	return testenv.VerifyRoot(t, []string{Podman, Docker}, standInUnits...)
 }
 
-// verify runs the real systemd-analyze verify on units placed in the root's
-// /etc/systemd/system and fails on any complaint at all.
 func verify(t *testing.T, root string, units map[string][]byte) {
 	t.Helper()
-	bin := tool(t, "", "systemd-analyze", "install systemd")
-	var names []string
-	for name, data := range units {
-		if err := os.WriteFile(filepath.Join(root, "etc/systemd/system", name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	cmd := exec.Command(bin, append([]string{"verify", "--root=" + root}, names...)...)
-	cmd.Env = append(os.Environ(), "SYSTEMD_LOG_COLOR=0")
-	out, err := cmd.CombinedOutput()
-	if err != nil || len(bytes.TrimSpace(out)) > 0 {
-		t.Errorf("systemd-analyze verify %s: %v\n%s", strings.Join(names, " "), err, out)
-	}
+	testenv.Verify(t, root, units)
 }
 
 // quadlet runs the real quadlet generator on .container files and returns

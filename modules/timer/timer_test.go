@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"seconf/engine"
+	"seconf/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -182,13 +183,7 @@ func TestSpan(t *testing.T) {
 // back to the exact file; everything else (timers.target, sysinit.target)
 // comes from the machine's own units through SYSTEMD_UNIT_PATH.
 func TestSystemdVerify(t *testing.T) {
-	bin, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("systemd-analyze is missing: install systemd (scripts/deps does)")
-		}
-		t.Skip("systemd-analyze not installed")
-	}
+	bin := testenv.Tool(t, "", "systemd-analyze", "install systemd (scripts/deps does)")
 	for _, tc := range renderCases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
