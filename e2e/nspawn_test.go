@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"seconf/engine/host"
+	"seconf/host"
 )
 
 func sh(t *testing.T, env []string, name string, args ...string) string {

@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// TestLayering holds the house rules on imports: only engine/host runs
+// TestLayering holds the house rules on imports: only host runs
 // commands or talks D-Bus, and config knows nothing of the engine.
 func TestLayering(t *testing.T) {
 	hostOnly := []string{"os/exec", "github.com/godbus/dbus", "github.com/coreos/go-systemd/v22/dbus"}
@@ -34,8 +34,8 @@ func TestLayering(t *testing.T) {
 		for _, imp := range f.Imports {
 			path, _ := strconv.Unquote(imp.Path.Value)
 			for _, h := range hostOnly {
-				if strings.HasPrefix(path, h) && dir != "../engine/host" {
-					t.Errorf("%s imports %s: only engine/host may", p, path)
+				if strings.HasPrefix(path, h) && dir != "../host" {
+					t.Errorf("%s imports %s: only host may", p, path)
 				}
 			}
 			if strings.HasPrefix(dir, "../config") && strings.HasPrefix(path, "seconf/engine") {

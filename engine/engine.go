@@ -8,7 +8,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"seconf/config"
-	"seconf/engine/host"
+	"seconf/host"
 )
 
 // Env is what a provider sees while planning or applying.

@@ -7,7 +7,7 @@ import (
 	"io/fs"
 	"time"
 
-	"seconf/engine/host"
+	"seconf/host"
 )
 
 // StatePath is the state record, under the root.

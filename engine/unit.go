@@ -6,7 +6,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"seconf/config"
-	"seconf/engine/host"
+	"seconf/host"
 )
 
 // File is one file a unit is made of.

@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"seconf/engine/host"
+	"seconf/host"
 )
 
 // Units is the provider for everything that becomes a systemd unit

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"seconf/engine/host"
+	"seconf/host"
 	"seconf/internal/testenv"
 )
 

@@ -14,7 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"seconf/engine"
-	"seconf/engine/host"
+	"seconf/host"
 )
 
 func isTerminal(w io.Writer) bool {

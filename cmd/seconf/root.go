@@ -16,7 +16,7 @@ import (
 
 	"seconf/config"
 	"seconf/engine"
-	"seconf/engine/host"
+	"seconf/host"
 	"seconf/modules/container"
 	"seconf/modules/mount"
 	"seconf/modules/selinux"

@@ -13,7 +13,7 @@ import (
 
 	"seconf/config"
 	"seconf/engine"
-	"seconf/engine/host"
+	"seconf/host"
 	"seconf/modules/timer"
 )
 

@@ -15,7 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"seconf/engine/host"
+	"seconf/host"
 )
 
 func run(t testing.TB, dir, name string, args ...string) []byte {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"seconf/engine/host"
+	"seconf/host"
 )
 
 // Tool finds an external program a test needs: the path in the environment

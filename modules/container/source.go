@@ -7,7 +7,7 @@ import (
 
 	"seconf/config"
 	"seconf/engine"
-	"seconf/engine/host"
+	"seconf/host"
 )
 
 // QuadletGenerators are the paths at which podman installs its quadlet

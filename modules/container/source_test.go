@@ -8,7 +8,7 @@ import (
 
 	"seconf/config"
 	"seconf/engine"
-	"seconf/engine/host"
+	"seconf/host"
 )
 
 func newHost(t *testing.T, files ...string) *host.Host {

@@ -9,7 +9,7 @@ import (
 
 	"seconf/config"
 	"seconf/engine"
-	"seconf/engine/host"
+	"seconf/host"
 )
 
 // UnitDir is where mount units go.

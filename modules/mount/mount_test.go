@@ -17,7 +17,7 @@ import (
 
 	"seconf/config"
 	"seconf/engine"
-	"seconf/engine/host"
+	"seconf/host"
 	"seconf/internal/testenv"
 )
 

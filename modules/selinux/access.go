@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"seconf/engine"
-	"seconf/engine/host"
+	"seconf/host"
 )
 
 // needs are the permissions a container uses on a volume, by class.

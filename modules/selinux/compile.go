@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"seconf/config"
-	"seconf/engine/host"
+	"seconf/host"
 )
 
 // Tools, as Debian and Fedora install them.

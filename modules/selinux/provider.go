@@ -9,7 +9,7 @@ import (
 
 	"seconf/config"
 	"seconf/engine"
-	"seconf/engine/host"
+	"seconf/host"
 )
 
 // Semodule is the command that changes the policy store.

@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"seconf/engine/host"
+	"seconf/host"
 )
 
 // store reads a policy store directly, the way semodule -lfull -m does, but

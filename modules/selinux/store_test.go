@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"seconf/engine/host"
+	"seconf/host"
 	"seconf/internal/testenv"
 )
 

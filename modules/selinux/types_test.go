@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"seconf/engine/host"
+	"seconf/host"
 )
 
 // TestPolicyHasTypeAgreesWithSeinfo checks the byte scan against setools'

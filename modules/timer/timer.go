@@ -9,7 +9,7 @@ import (
 
 	"seconf/config"
 	"seconf/engine"
-	"seconf/engine/host"
+	"seconf/host"
 )
 
 // Names of what the timer is made of.
