@@ -10,9 +10,6 @@ import (
 	"seconf/host"
 )
 
-// StatePath is the state record, under the root.
-const StatePath = "/var/lib/seconf/state.json"
-
 // State is what seconf owns on a host, and how its last apply went. It is
 // the only memory seconf has between runs: a resource missing from it is
 // never deleted.
@@ -56,7 +53,7 @@ type ApplySummary struct {
 // LoadState reads the state record; a missing one is empty.
 func LoadState(h *host.Host) (*State, error) {
 	st := &State{Version: 1, Modules: map[string]ModuleState{}, Units: map[string]UnitState{}}
-	data, err := h.FS.ReadFile(StatePath)
+	data, err := h.FS.ReadFile(host.StatePath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return st, nil
 	}
@@ -64,7 +61,7 @@ func LoadState(h *host.Host) (*State, error) {
 		return nil, fmt.Errorf("read state record: %w", err)
 	}
 	if err := json.Unmarshal(data, st); err != nil {
-		return nil, fmt.Errorf("state record %s is damaged (%v); seconf will not guess what it owns: fix or remove it", StatePath, err)
+		return nil, fmt.Errorf("state record %s is damaged (%v); seconf will not guess what it owns: fix or remove it", host.StatePath, err)
 	}
 	if st.Modules == nil {
 		st.Modules = map[string]ModuleState{}
@@ -81,5 +78,5 @@ func (s *State) Save(h *host.Host) error {
 	if err != nil {
 		return err
 	}
-	return h.FS.WriteFile(StatePath, append(data, '\n'), 0o600)
+	return h.FS.WriteFile(host.StatePath, append(data, '\n'), 0o600)
 }

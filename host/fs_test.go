@@ -72,7 +72,7 @@ func TestWriteFileAtomic(t *testing.T) {
 }
 
 func TestLockWaitsThenNamesHolder(t *testing.T) {
-	h, err := New(t.TempDir(), nil)
+	h, err := New(t.TempDir(), Offline, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

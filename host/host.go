@@ -2,15 +2,30 @@ package host
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+)
+
+// Mode says whether seconf works on the running system or on a tree.
+type Mode int
+
+const (
+	// Online: the live host. Policy is loaded, systemd is driven over D-Bus.
+	Online Mode = iota
+	// Offline: a tree (an image, a test root) that no kernel or systemd is
+	// running from. Files and the policy store are changed under the root;
+	// nothing is loaded, reloaded or started.
+	Offline
 )
 
 // Host is everything seconf may touch: one root, one runner, one systemd.
 type Host struct {
-	// Root is "/" for the live host; anything else is offline mode: files and
-	// the policy store under Root, and no D-Bus.
+	// Root is the directory everything is read and written under: "/" for
+	// the live host.
 	Root   string
+	Mode   Mode
 	FS     FS
 	Runner Runner
 	Log    io.Writer
@@ -20,11 +35,14 @@ type Host struct {
 	systemd Systemd
 }
 
-// New returns a Host for root ("" means "/"). log receives one line per
+// New returns a Host for root in the given mode. log receives one line per
 // command run; nil discards them.
-func New(root string, log io.Writer) (*Host, error) {
+func New(root string, mode Mode, log io.Writer) (*Host, error) {
 	if root == "" {
-		root = "/"
+		return nil, fmt.Errorf("the root is empty: give a directory (--root DIR), or leave --root out for the live host")
+	}
+	if mode == Online && filepath.Clean(root) != "/" {
+		return nil, fmt.Errorf("online mode works on the live host only, not on %s", root)
 	}
 	abs, err := filepath.Abs(root)
 	if err != nil {
@@ -33,7 +51,11 @@ func New(root string, log io.Writer) (*Host, error) {
 	if log == nil {
 		log = io.Discard
 	}
-	return &Host{Root: abs, FS: NewFS(abs), Runner: ExecRunner{Log: log}, Log: log, Dial: DialSystemd}, nil
+	st, err := os.Stat(abs)
+	if err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("root %s is not a directory", root)
+	}
+	return &Host{Root: abs, Mode: mode, FS: NewFS(abs), Runner: ExecRunner{Log: log}, Log: log, Dial: DialSystemd}, nil
 }
 
 // Systemd returns the run's one D-Bus connection, dialling it on first use.
@@ -56,5 +78,5 @@ func (h *Host) Close() {
 	}
 }
 
-// Offline reports whether the root is not the live host.
-func (h *Host) Offline() bool { return h.Root != "/" }
+// Offline reports whether seconf works on a tree rather than the running system.
+func (h *Host) Offline() bool { return h.Mode == Offline }

@@ -11,9 +11,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// LockPath is where the apply lock lives, under the root.
-const LockPath = "/run/seconf.lock"
-
 // Lock takes the root's apply lock, waiting up to timeout. The holder writes
 // its pid and command into the file so that a waiter can name it. The lock is
 // a flock: it goes away with the process, so a killed apply never leaves a

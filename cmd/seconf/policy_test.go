@@ -177,7 +177,7 @@ func TestConcurrentApply(t *testing.T) {
 func TestLockTimeoutNamesHolder(t *testing.T) {
 	root := t.TempDir()
 	cfg := writeFiles(t, map[string]string{"host.hcl": "# empty\n"})
-	h, _ := host.New(root, nil)
+	h, _ := host.New(root, host.Offline, nil)
 	unlock, err := h.Lock(context.Background(), time.Second)
 	if err != nil {
 		t.Fatal(err)

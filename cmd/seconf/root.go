@@ -16,7 +16,6 @@ import (
 
 	"seconf/config"
 	"seconf/engine"
-	"seconf/host"
 	"seconf/modules/container"
 	"seconf/modules/mount"
 	"seconf/modules/selinux"
@@ -30,6 +29,7 @@ var (
 
 type options struct {
 	root        string
+	offline     bool // --root was given
 	vars        []string
 	json        bool
 	diff        bool
@@ -62,7 +62,8 @@ image builds and tests use it.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	pf := root.PersistentFlags()
-	pf.StringVar(&o.root, "root", "/", "work on the tree under `DIR` instead of the live host (offline: no policy reload, no D-Bus)")
+	pf.StringVar(&o.root, "root", "", "work offline on the tree under `DIR` instead of the live host: no policy load, no D-Bus (--root / works offline on /, as in an image build)")
+	root.PersistentPreRun = func(c *cobra.Command, _ []string) { o.offline = c.Flags().Changed("root") }
 	pf.StringArrayVar(&o.vars, "var", nil, "set a variable, `NAME=VALUE` (repeatable; SECONF_VAR_NAME works too)")
 	pf.BoolVarP(&o.verbose, "verbose", "v", false, "log every command seconf runs to stderr")
 	pf.BoolVar(&o.noColor, "no-color", false, "no colour in output (also when NO_COLOR is set or stdout is not a terminal)")
@@ -177,16 +178,9 @@ func (o *options) color(w io.Writer) bool {
 }
 
 func (o *options) newEngine() (*engine.Engine, func(), error) {
-	var log io.Writer
-	if o.verbose {
-		log = o.stderr
-	}
-	h, err := host.New(o.root, log)
+	h, err := o.host()
 	if err != nil {
 		return nil, nil, err
-	}
-	if st, err := os.Stat(h.Root); err != nil || !st.IsDir() {
-		return nil, nil, fmt.Errorf("--root %s is not a directory", o.root)
 	}
 	sel := selinux.New()
 	// Policy first: a unit never runs under a type whose module is not yet

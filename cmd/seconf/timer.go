@@ -167,12 +167,12 @@ func (o *options) host() (*host.Host, error) {
 	if o.verbose {
 		log = o.stderr
 	}
-	h, err := host.New(o.root, log)
-	if err != nil {
-		return nil, err
+	if !o.offline {
+		return host.New("/", host.Online, log)
 	}
-	if st, err := os.Stat(h.Root); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("--root %s is not a directory", o.root)
+	h, err := host.New(o.root, host.Offline, log)
+	if err != nil {
+		return nil, fmt.Errorf("--root: %w", err)
 	}
 	return h, nil
 }
@@ -254,12 +254,12 @@ func keepLast(h *host.Host, last *engine.ApplySummary) error {
 // only ever had the timer is as before: the .wants directory (as systemctl
 // disable does) and a state record that records nothing.
 func tidy(h *host.Host) {
-	h.FS.Remove(path.Join(timer.UnitDir, timer.WantedBy+".wants")) // fails unless empty
+	h.FS.Remove(path.Join(host.UnitDir, timer.WantedBy+".wants")) // fails unless empty
 	st, err := engine.LoadState(h)
 	if err != nil || len(st.Modules) > 0 || len(st.Units) > 0 || st.Last != nil {
 		return
 	}
-	if h.FS.Remove(engine.StatePath) == nil {
-		h.FS.Remove(path.Dir(engine.StatePath))
+	if h.FS.Remove(host.StatePath) == nil {
+		h.FS.Remove(path.Dir(host.StatePath))
 	}
 }

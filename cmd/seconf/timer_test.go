@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"seconf/engine"
+	"seconf/host"
 	"seconf/internal/testenv"
 	"seconf/modules/timer"
 )
@@ -51,7 +52,7 @@ func timerRoot(t *testing.T) string {
 func readState(t *testing.T, root string) *engine.State {
 	t.Helper()
 	st := &engine.State{}
-	data, err := os.ReadFile(filepath.Join(root, engine.StatePath))
+	data, err := os.ReadFile(filepath.Join(root, host.StatePath))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +169,7 @@ func TestTimerOwnership(t *testing.T) {
 		if err := os.MkdirAll(filepath.Join(root, "var/lib/seconf"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(root, engine.StatePath), []byte(prior), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(root, host.StatePath), []byte(prior), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		want := readState(t, root)

@@ -9,15 +9,13 @@ import (
 
 	"seconf/config"
 	"seconf/engine"
+	"seconf/host"
 )
 
 // Where the renderings put their files and which programs they run.
 const (
-	QuadletDir = "/etc/containers/systemd"
-	UnitDir    = "/etc/systemd/system"
-	EnvDir     = "/etc/seconf/env"
-	Podman     = "/usr/bin/podman"
-	Docker     = "/usr/bin/docker"
+	Podman = host.PodmanBin
+	Docker = host.DockerBin
 )
 
 // Links are a container's dependencies on other blocks, as its unit states
@@ -98,7 +96,7 @@ func newSpec(c *config.Container, links Links, origin string) (*spec, error) {
 		s.env = append(s.env, k+"="+c.Environment[k])
 	}
 	if sensitive {
-		s.envFile = path.Join(EnvDir, c.Name+".env")
+		s.envFile = path.Join(host.EnvDir, c.Name+".env")
 	}
 	return s, nil
 }
@@ -241,7 +239,7 @@ func RenderQuadlet(c *config.Container, links Links, origin string) ([]engine.Fi
 	}
 	u.add("Service", "Restart", c.Restart)
 	s.install(u)
-	return s.files(path.Join(QuadletDir, c.Name+".container"), u), nil
+	return s.files(path.Join(host.QuadletDir, c.Name+".container"), u), nil
 }
 
 // execValue escapes a checked token that quadlet copies into ExecStart=.
@@ -302,7 +300,7 @@ func RenderPodmanService(c *config.Container, links Links, origin string) ([]eng
 	// ExecStopPost runs even when conmon was killed and ExecStop was not.
 	u.add("Service", "ExecStopPost", "-"+rm)
 	s.install(u)
-	return s.files(path.Join(UnitDir, c.Name+".service"), u), nil
+	return s.files(path.Join(host.UnitDir, c.Name+".service"), u), nil
 }
 
 // RenderDockerService renders a docker container as a service running
@@ -335,7 +333,7 @@ func RenderDockerService(c *config.Container, links Links, origin string) ([]eng
 	stop.add(c.Name)
 	u.add("Service", "ExecStop", stop.String())
 	s.install(u)
-	return s.files(path.Join(UnitDir, c.Name+".service"), u), nil
+	return s.files(path.Join(host.UnitDir, c.Name+".service"), u), nil
 }
 
 func (s *spec) dockerRun() *cmdline {

@@ -10,15 +10,6 @@ import (
 	"seconf/host"
 )
 
-// QuadletGenerators are the paths at which podman installs its quadlet
-// systemd generator (the first is the generator systemd runs, a link to the
-// second). Either one present means the host turns .container files into
-// services.
-var QuadletGenerators = []string{
-	"/usr/lib/systemd/system-generators/podman-system-generator",
-	"/usr/libexec/podman/quadlet",
-}
-
 // vendorUnitDirs hold the units the distribution ships. A container named
 // like one of them (ssh, docker, ...) would shadow it from /etc or from the
 // generator directory, so that name is refused.
@@ -104,7 +95,7 @@ func UseQuadlet(c *config.Container, h *host.Host) bool {
 	if h == nil {
 		return false
 	}
-	for _, p := range QuadletGenerators {
+	for _, p := range host.QuadletGenerators {
 		if h.FS.Exists(p) {
 			return true
 		}

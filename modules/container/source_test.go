@@ -13,7 +13,7 @@ import (
 
 func newHost(t *testing.T, files ...string) *host.Host {
 	t.Helper()
-	h, err := host.New(t.TempDir(), nil)
+	h, err := host.New(t.TempDir(), host.Offline, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,10 +35,10 @@ func TestUseQuadlet(t *testing.T) {
 		want    bool
 	}{
 		{"bare host", nil, nil, false},
-		{"systemd generator", nil, []string{QuadletGenerators[0]}, true},
-		{"libexec quadlet", nil, []string{QuadletGenerators[1]}, true},
+		{"systemd generator", nil, []string{host.QuadletGenerators[0]}, true},
+		{"libexec quadlet", nil, []string{host.QuadletGenerators[1]}, true},
 		{"forced on", boolp(true), nil, true},
-		{"forced off", boolp(false), []string{QuadletGenerators[0]}, false},
+		{"forced off", boolp(false), []string{host.QuadletGenerators[0]}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,7 +106,7 @@ func TestUnits(t *testing.T) {
 		want  []unitView
 	}{
 		{"without quadlet", nil, []unitView{db, wantApp(false), off}},
-		{"with quadlet", []string{QuadletGenerators[0]}, []unitView{db, wantApp(true), off}},
+		{"with quadlet", []string{host.QuadletGenerators[0]}, []unitView{db, wantApp(true), off}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,9 +12,6 @@ import (
 	"seconf/host"
 )
 
-// UnitDir is where mount units go.
-const UnitDir = "/etc/systemd/system"
-
 // vendorUnitDirs hold the units the distribution ships (tmp.mount, ...);
 // a mount unit of the same name in /etc would replace it, so it is refused.
 var vendorUnitDirs = []string{"/usr/lib/systemd/system", "/lib/systemd/system"}
@@ -105,7 +102,7 @@ func Render(m *config.Mount, origin string) ([]engine.File, error) {
 	if m.Enabled {
 		fmt.Fprintf(&b, "\n[Install]\nWantedBy=%s\n", target(m))
 	}
-	p := path.Join(UnitDir, config.MountUnitName(m.Where))
+	p := path.Join(host.UnitDir, config.MountUnitName(m.Where))
 	return []engine.File{{Path: p, Data: []byte(b.String()), Mode: 0o644}}, nil
 }
 

@@ -210,7 +210,7 @@ func TestRefused(t *testing.T) {
 
 func TestUnits(t *testing.T) {
 	root := t.TempDir()
-	h, err := host.New(root, nil)
+	h, err := host.New(root, host.Offline, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

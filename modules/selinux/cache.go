@@ -10,13 +10,12 @@ import (
 	"strings"
 
 	"seconf/config"
+	"seconf/host"
 )
 
 // Tools whose upgrade can change what a .te compiles to.
-var toolchainPaths = []string{DevelMakefile, PPToCIL, "/usr/bin/checkmodule", "/usr/bin/semodule_package", "/usr/bin/m4"}
+var toolchainPaths = []string{host.DevelMakefile, host.PPToCIL, "/usr/bin/checkmodule", "/usr/bin/semodule_package", "/usr/bin/m4"}
 
-// DevelInclude holds the interfaces (.if) a .te is expanded with.
-const DevelInclude = "/usr/share/selinux/devel/include"
 
 // inputHash keys the compile cache: everything a module's CIL depends on.
 func (p *Provider) inputHash(m *config.Module) (string, error) {
@@ -59,7 +58,7 @@ func toolchainFingerprint() string {
 			fmt.Fprintf(h, "%s %d %d\n", p, st.Size(), st.ModTime().UnixNano())
 		}
 	}
-	filepath.WalkDir(DevelInclude, func(p string, d fs.DirEntry, err error) error {
+	filepath.WalkDir(host.DevelInclude, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.IsDir() {
 			return nil
 		}

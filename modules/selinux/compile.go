@@ -14,12 +14,6 @@ import (
 	"seconf/host"
 )
 
-// Tools, as Debian and Fedora install them.
-const (
-	DevelMakefile = "/usr/share/selinux/devel/Makefile"
-	PPToCIL       = "/usr/libexec/selinux/hll/pp"
-)
-
 // compiled is a module ready to install.
 type compiled struct {
 	file string // what semodule -i gets
@@ -55,7 +49,7 @@ func compile(ctx context.Context, r host.Runner, m *config.Module, dir string) (
 		if err := stageTE(m, work); err != nil {
 			return nil, err
 		}
-		if _, err := r.Run(ctx, host.Cmd{Name: "make", Args: []string{"-f", DevelMakefile, m.Name + ".pp"}, Dir: work}); err != nil {
+		if _, err := r.Run(ctx, host.Cmd{Name: "make", Args: []string{"-f", host.DevelMakefile, m.Name + ".pp"}, Dir: work}); err != nil {
 			return nil, compileError(m, err)
 		}
 		return fromPP(ctx, r, filepath.Join(work, m.Name+".pp"))
@@ -93,7 +87,7 @@ func fromPP(ctx context.Context, r host.Runner, pp string) (*compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.Run(ctx, host.Cmd{Name: PPToCIL, Stdin: data})
+	res, err := r.Run(ctx, host.Cmd{Name: host.PPToCIL, Stdin: data})
 	if err != nil {
 		return nil, fmt.Errorf("convert %s to CIL: %w", filepath.Base(pp), err)
 	}

@@ -30,7 +30,7 @@ func BenchmarkNoChangeParts(b *testing.B) {
 	if diags.HasErrors() {
 		b.Fatal(diags)
 	}
-	h, err := host.New(root, nil)
+	h, err := host.New(root, host.Offline, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

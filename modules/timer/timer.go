@@ -18,7 +18,6 @@ const (
 	ID       = Kind + ".seconf-converge"
 	Service  = "seconf-converge.service"
 	Timer    = "seconf-converge.timer"
-	UnitDir  = "/etc/systemd/system"
 	WantedBy = "timers.target"
 )
 
@@ -154,8 +153,8 @@ RandomizedDelaySec=` + span(s.Every/6) + `
 WantedBy=` + WantedBy + `
 `
 	return []engine.File{
-		{Path: path.Join(UnitDir, Service), Data: []byte(service), Mode: 0o644},
-		{Path: path.Join(UnitDir, Timer), Data: []byte(timer), Mode: 0o644},
+		{Path: path.Join(host.UnitDir, Service), Data: []byte(service), Mode: 0o644},
+		{Path: path.Join(host.UnitDir, Timer), Data: []byte(timer), Mode: 0o644},
 	}, nil
 }
 
