@@ -16,7 +16,6 @@ import (
 // Tools whose upgrade can change what a .te compiles to.
 var toolchainPaths = []string{host.DevelMakefile, host.PPToCIL, "/usr/bin/checkmodule", "/usr/bin/semodule_package", "/usr/bin/m4"}
 
-
 // inputHash keys the compile cache: everything a module's CIL depends on.
 func (p *Provider) inputHash(m *config.Module) (string, error) {
 	h := sha256.New()
