@@ -49,7 +49,11 @@ func compile(ctx context.Context, r host.Runner, m *config.Module, dir string) (
 		if err := stageTE(m, work); err != nil {
 			return nil, err
 		}
-		if _, err := r.Run(ctx, host.Cmd{Name: "make", Args: []string{"-f", host.DevelMakefile, m.Name + ".pp"}, Dir: work}); err != nil {
+		mk, err := host.Tool("make")
+		if err != nil {
+			return nil, err
+		}
+		if _, err := r.Run(ctx, host.Cmd{Name: mk, Args: []string{"-f", host.DevelMakefile, m.Name + ".pp"}, Dir: work}); err != nil {
 			return nil, compileError(m, err)
 		}
 		return fromPP(ctx, r, filepath.Join(work, m.Name+".pp"))
