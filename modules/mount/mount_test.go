@@ -269,9 +269,17 @@ func FuzzRenderMount(f *testing.F) {
 		if refused := refusedMount(m); refused != (err != nil) {
 			t.Fatalf("refused by the rules: %v; render error: %v", refused, err)
 		}
-		if err == nil {
-			checkParseBack(t, m, files)
+		if err != nil {
+			return
 		}
+		// systemd reads lines up to 1 MiB; go-systemd's parser, the checker
+		// here, stops at 2048 bytes: such a rendering cannot be checked.
+		for _, l := range strings.Split(string(files[0].Data), "\n") {
+			if len(l) > 2048 {
+				t.Skip("a line longer than the checker reads")
+			}
+		}
+		checkParseBack(t, m, files)
 	})
 }
 
