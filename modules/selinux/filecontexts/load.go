@@ -53,6 +53,9 @@ type Spec struct {
 	pat  pattern
 	once sync.Once
 	re   *regexp.Regexp // compiled at first use; nil if that failed
+
+	onceRetry sync.Once
+	reRetry   *regexp.Regexp // for a pattern with \z, see matches
 }
 
 // String is the spec as a file_contexts line.
@@ -165,7 +168,8 @@ func isSpace(c byte) bool {
 
 // fields splits a line as libselinux's read_spec_entries does: at most
 // len(out) white-space separated fields, substrings of line; what follows
-// them is ignored (so a trailing "# comment" is allowed).
+// them is ignored (so a "# comment" after REGEX TYPE CONTEXT is allowed,
+// but after REGEX CONTEXT it is read as the context).
 func fields(line string, out []string) int {
 	n := 0
 	for i := 0; i < len(line) && n < len(out); {

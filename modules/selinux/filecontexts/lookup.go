@@ -165,5 +165,15 @@ func (sp *Spec) matches(k *keyText) bool {
 		return false
 	}
 	t := k.text()
-	return re.MatchString(t) || strings.HasSuffix(t, "\n") && re.MatchString(t[:len(t)-1])
+	if re.MatchString(t) {
+		return true
+	}
+	if !strings.HasSuffix(t, "\n") {
+		return false
+	}
+	if p.endZ {
+		sp.onceRetry.Do(func() { sp.reRetry = p.compileRetry() })
+		re = sp.reRetry
+	}
+	return re != nil && re.MatchString(t[:len(t)-1])
 }

@@ -26,7 +26,7 @@ func TestLookupRules(t *testing.T) {
 		files  map[string]string
 		probes []probe
 	}{{
-		name: "the last matching regex wins",
+		name:  "the last matching regex wins",
 		files: map[string]string{"file_contexts": "/.*\t" + ctx("default_t") + "\n/srv/.*\t" + ctx("var_t") + "\n/srv/www(/.*)?\t" + ctx("httpd_sys_content_t") + "\n/srv/.*\t" + ctx("etc_t") + "\n"},
 		probes: []probe{
 			{"/srv/www/index.html", Regular, "etc_t"},
@@ -63,7 +63,7 @@ func TestLookupRules(t *testing.T) {
 		},
 		probes: []probe{{"/home/u/x", Regular, "user_home_t"}, {"/home/u/www", Regular, "tmp_t"}},
 	}, {
-		name: "typed specs match only their type; type 0 matches every spec",
+		name:  "typed specs match only their type; type 0 matches every spec",
 		files: map[string]string{"file_contexts": "/t(/.*)?\t" + ctx("var_t") + "\n/t/x\t--\t" + ctx("etc_t") + "\n/t/x\t-d\t" + ctx("tmp_t") + "\n/t/l.*\t-l\t" + ctx("bin_t") + "\n/t/s.*\t-s\t" + ctx("lib_t") + "\n/t/p.*\t-p\t" + ctx("usr_t") + "\n/t/b.*\t-b\t" + ctx("device_t") + "\n/t/c.*\t-c\t" + ctx("tty_device_t") + "\n"},
 		probes: []probe{
 			{"/t/x", Regular, "etc_t"}, {"/t/x", Directory, "tmp_t"}, {"/t/x", Symlink, "var_t"}, {"/t/x", Any, "tmp_t"},
@@ -72,8 +72,8 @@ func TestLookupRules(t *testing.T) {
 			{"/t/c1", BlockDevice, "var_t"},
 		},
 	}, {
-		name: "<<none>> decides: no label",
-		files: map[string]string{"file_contexts": "/.*\t" + ctx("default_t") + "\n/tmp/.*\t<<none>>\n/tmp/keep\t" + ctx("tmp_t") + "\n"},
+		name:   "<<none>> decides: no label",
+		files:  map[string]string{"file_contexts": "/.*\t" + ctx("default_t") + "\n/tmp/.*\t<<none>>\n/tmp/keep\t" + ctx("tmp_t") + "\n"},
 		probes: []probe{{"/tmp/x", Regular, "<<none>>"}, {"/tmp/keep", Regular, "tmp_t"}, {"/tmp", Directory, "default_t"}},
 	}, {
 		name:   "no spec matches",
@@ -119,7 +119,7 @@ func TestLookupRules(t *testing.T) {
 		},
 		probes: []probe{{"/chroot/etc/x", Regular, "etc_t"}, {"/chroot", Directory, "root_t"}},
 	}, {
-		name: "a regex is tried only for paths of its stem",
+		name:  "a regex is tried only for paths of its stem",
 		files: map[string]string{"file_contexts": "/.*\t" + ctx("default_t") + "\n/usr/?\t" + ctx("usr_t") + "\n/a\\-b/.*\t" + ctx("etc_t") + "\n/c\\.d/.*\t" + ctx("bin_t") + "\n/x(/.*)?\t" + ctx("tmp_t") + "\n"},
 		probes: []probe{
 			{"/usr", Directory, "default_t"}, // "/usr/?" has the stem /usr, which "/usr" lacks
@@ -134,12 +134,12 @@ func TestLookupRules(t *testing.T) {
 			{"/opt/a", Regular, "etc_t"}, {"/opt/ab", Regular, "etc_t"}, {"/opt/x/b", Regular, "etc_t"}, {"/opt/bx", Regular, "default_t"},
 		},
 	}, {
-		name:  "a path ending in a newline matches $ before it",
-		files: map[string]string{"file_contexts": "/.*\t" + ctx("default_t") + "\n/n/x\t" + ctx("etc_t") + "\n/n/y[0-9]\t" + ctx("tmp_t") + "\n"},
+		name:   "a path ending in a newline matches $ before it",
+		files:  map[string]string{"file_contexts": "/.*\t" + ctx("default_t") + "\n/n/x\t" + ctx("etc_t") + "\n/n/y[0-9]\t" + ctx("tmp_t") + "\n"},
 		probes: []probe{{"/n/x\n", Regular, "etc_t"}, {"/n/y1\n", Regular, "tmp_t"}, {"/n/x\n\n", Regular, "default_t"}},
 	}, {
-		name:  "bytes, not UTF-8 characters",
-		files: map[string]string{"file_contexts": "/.*\t" + ctx("default_t") + "\n/u/.\t" + ctx("etc_t") + "\n/u/..\t" + ctx("tmp_t") + "\n/u/[^a]{3}\t" + ctx("bin_t") + "\n"},
+		name:   "bytes, not UTF-8 characters",
+		files:  map[string]string{"file_contexts": "/.*\t" + ctx("default_t") + "\n/u/.\t" + ctx("etc_t") + "\n/u/..\t" + ctx("tmp_t") + "\n/u/[^a]{3}\t" + ctx("bin_t") + "\n"},
 		probes: []probe{{"/u/é", Regular, "tmp_t"}, {"/u/\xff", Regular, "etc_t"}, {"/u/€", Regular, "bin_t"}},
 	}, {
 		name:  "PCRE2 classes RE2 reads differently",
@@ -149,8 +149,8 @@ func TestLookupRules(t *testing.T) {
 			{"/w/e\vf", Regular, "bin_t"}, {"/w/g\th", Regular, "lib_t"},
 		},
 	}, {
-		name:  "dot matches a newline",
-		files: map[string]string{"file_contexts": "/.*\t" + ctx("default_t") + "\n/d/a.b\t" + ctx("etc_t") + "\n"},
+		name:   "dot matches a newline",
+		files:  map[string]string{"file_contexts": "/.*\t" + ctx("default_t") + "\n/d/a.b\t" + ctx("etc_t") + "\n"},
 		probes: []probe{{"/d/a\nb", Regular, "etc_t"}},
 	}}
 	for _, c := range cases {

@@ -18,6 +18,7 @@ type pattern struct {
 	prefix  string // every matching path starts with this
 	literal bool   // the expression matches exactly prefix (and nothing else)
 	tr      string // the expression translated for RE2, if it differs
+	endZ    bool   // has \z, which a path ending in a newline needs retried differently
 }
 
 // analyze checks expr and works out its stem, prefix and Go translation.
@@ -34,13 +35,14 @@ func analyze(expr string) (pattern, error) {
 		}
 		return p, nil
 	}
-	tr, err := translate(expr)
+	tr, endZ, err := translate(expr, false)
 	if err != nil {
 		return p, err
 	}
 	if tr != expr {
 		p.tr = tr
 	}
+	p.endZ = endZ
 	re, err := syntax.Parse(p.goExpr(), syntax.Perl)
 	if err != nil {
 		return p, explain(err)
@@ -66,6 +68,18 @@ func (p *pattern) compile() (*regexp.Regexp, error) {
 		return nil, explain(err)
 	}
 	return re, nil
+}
+
+// compileRetry compiles the expression for a path with its final newline
+// cut off (see Spec.matches), where PCRE2's \z must not match: there the
+// newline is still there.
+func (p *pattern) compileRetry() *regexp.Regexp {
+	tr, _, err := translate(p.expr, true)
+	if err != nil {
+		return nil
+	}
+	re, _ := regexp.Compile("(?s)^" + tr + "$")
+	return re
 }
 
 // explain turns a regexp/syntax error into one that says what to do.
@@ -335,14 +349,15 @@ const (
 )
 
 // translate rewrites a PCRE2 expression into RE2 syntax with the same
-// meaning, or says why it cannot.
-func translate(expr string) (string, error) {
+// meaning, or says why it cannot; endZ reports a \z. retry makes \z
+// never match, for a path whose final newline was cut off.
+func translate(expr string, retry bool) (tr string, endZ bool, err error) {
 	var b strings.Builder
 	inClass := false
 	for i := 0; i < len(expr); i++ {
 		c := expr[i]
 		if c >= 0x80 {
-			return "", fmt.Errorf("invalid regular expression: non-ASCII character")
+			return "", false, fmt.Errorf("invalid regular expression: non-ASCII character")
 		}
 		if c == '[' && !inClass {
 			inClass = true
@@ -381,7 +396,7 @@ func translate(expr string) (string, error) {
 			end := strings.Index(expr[i:], `\E`)
 			if end < 0 {
 				b.WriteString(`\` + expr[i:])
-				return b.String(), nil
+				return b.String(), endZ, nil
 			}
 			b.WriteString(`\` + expr[i:i+end+2])
 			i += end + 1
@@ -394,23 +409,30 @@ func translate(expr string) (string, error) {
 			}
 		case d == 'S' || d == 'V' || d == 'H':
 			if inClass {
-				return "", fmt.Errorf(`invalid regular expression: \%c inside a bracket class is not supported`, d)
+				return "", false, fmt.Errorf(`invalid regular expression: \%c inside a bracket class is not supported`, d)
 			}
 			b.WriteString("[^" + map[byte]string{'S': spaceSet, 'V': vspaceSet, 'H': hspaceSet}[d] + "]")
 		case d == 'Z' && !inClass:
-			b.WriteString(`\z`) // with the trailing newline rule of Set.matches, as PCRE2's \Z
+			b.WriteString(`\z`) // with the final newline rule of Spec.matches, as PCRE2's \Z
+		case d == 'z' && !inClass:
+			endZ = true
+			if retry {
+				b.WriteString(`[^\x00-\x{10FFFF}]`)
+			} else {
+				b.WriteString(`\z`)
+			}
 		case d == 'e':
 			b.WriteString(`\x1B`)
 		case d == 'N' && !inClass:
 			b.WriteString(`[^\n]`)
 		case d >= '1' && d <= '9':
-			return "", fmt.Errorf(`invalid regular expression: \%c is a back-reference, which Go's RE2 lacks`, d)
+			return "", false, fmt.Errorf(`invalid regular expression: \%c is a back-reference, which Go's RE2 lacks`, d)
 		default:
 			b.WriteByte('\\')
 			b.WriteByte(d)
 		}
 	}
-	return b.String(), nil
+	return b.String(), endZ, nil
 }
 
 // ValidRegex checks a path expression as semanage fcontext -a takes it

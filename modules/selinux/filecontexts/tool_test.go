@@ -128,17 +128,7 @@ func compareWithTool(t *testing.T, s *Set, fc string, ft FileType, paths []strin
 // directory and returns the path of its file_contexts.
 func machinePolicy(t testing.TB) string {
 	t.Helper()
-	policyType := "default"
-	data, err := os.ReadFile(host.SELinuxConfig)
-	if err != nil {
-		t.Fatalf("%v: install selinux-policy-default (.ci/run does)", err)
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "SELINUXTYPE="); ok && v != "" {
-			policyType = strings.TrimSpace(v)
-		}
-	}
+	policyType := machinePolicyType(t)
 	src := filepath.Dir(PolicyFile(policyType))
 	dir := filepath.Join(t.TempDir(), "files")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -161,6 +151,23 @@ func machinePolicy(t testing.TB) string {
 		}
 	}
 	return filepath.Join(dir, "file_contexts")
+}
+
+// machinePolicyType is SELINUXTYPE of this machine's /etc/selinux/config.
+func machinePolicyType(t testing.TB) string {
+	t.Helper()
+	data, err := os.ReadFile(host.SELinuxConfig)
+	if err != nil {
+		t.Fatalf("%v: install selinux-policy-default (.ci/run does)", err)
+	}
+	policyType := "default"
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "SELINUXTYPE="); ok && v != "" {
+			policyType = strings.TrimSpace(v)
+		}
+	}
+	return policyType
 }
 
 // openDir loads the file contexts at fc through Open, as seconf does.
