@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"strings"
 	"sync"
 )
 
@@ -112,19 +113,20 @@ const maxErrors = 20
 // file_contexts.homedirs, then file_contexts.local. Every malformed line is
 // reported as an *Error (joined with errors.Join), up to 20.
 func Load(files ...File) (*Set, error) {
-	s := &Set{byStem: map[string][]int32{}, contexts: map[string]Context{}}
+	s := &Set{contexts: map[string]Context{}}
 	var errs []error
 	for _, f := range files {
 		if len(errs) >= maxErrors {
 			break
 		}
 		lineno := 0
-		for data := f.Data; len(data) > 0; {
-			var line []byte
-			if i := indexNL(data); i >= 0 {
+		// One string for the whole file: fields are substrings of it.
+		for data := string(f.Data); len(data) > 0; {
+			var line string
+			if i := strings.IndexByte(data, '\n'); i >= 0 {
 				line, data = data[:i], data[i+1:]
 			} else {
-				line, data = data, nil
+				line, data = data, ""
 			}
 			lineno++
 			var err error
@@ -150,15 +152,6 @@ func Load(files ...File) (*Set, error) {
 	s.contexts = nil
 	s.sort()
 	return s, nil
-}
-
-func indexNL(b []byte) int {
-	for i, c := range b {
-		if c == '\n' {
-			return i
-		}
-	}
-	return -1
 }
 
 // isSpace is C's isspace in the C locale, which libselinux splits fields on.
@@ -188,9 +181,9 @@ func fields(line string, out []string) int {
 	return n
 }
 
-func (s *Set) addSpec(file string, lineno int, line []byte) error {
+func (s *Set) addSpec(file string, lineno int, line string) error {
 	var buf [3]string
-	n := fields(string(line), buf[:])
+	n := fields(line, buf[:])
 	f := buf[:n]
 	if n == 0 || f[0][0] == '#' {
 		return nil
@@ -246,9 +239,9 @@ func (s *Set) addSpec(file string, lineno int, line []byte) error {
 
 // addSubst reads an equivalence line as selabel_subs_init does: two fields,
 // comments and incomplete lines skipped.
-func (s *Set) addSubst(file string, lineno int, line []byte, dist bool) {
+func (s *Set) addSubst(file string, lineno int, line string, dist bool) {
 	var f [2]string
-	if fields(string(line), f[:]) < 2 || f[0][0] == '#' {
+	if fields(line, f[:]) < 2 || f[0][0] == '#' {
 		return
 	}
 	s.subs = append(s.subs, Subst{File: file, Line: lineno, From: f[0], To: f[1], Dist: dist})
@@ -268,12 +261,24 @@ func (s *Set) sort() {
 			}
 		}
 	}
+	stems := map[string]int{}
+	var stemSpecs [][]int32
 	for i, sp := range s.order {
 		if sp.pat.stem == "" {
 			s.noStem = append(s.noStem, int32(i))
-		} else {
-			s.byStem[sp.pat.stem] = append(s.byStem[sp.pat.stem], int32(i))
+			continue
 		}
+		j, ok := stems[sp.pat.stem]
+		if !ok {
+			j = len(stemSpecs)
+			stems[sp.pat.stem] = j
+			stemSpecs = append(stemSpecs, nil)
+		}
+		stemSpecs[j] = append(stemSpecs[j], int32(i))
+	}
+	s.byStem = make(map[string][]int32, len(stems))
+	for stem, j := range stems {
+		s.byStem[stem] = stemSpecs[j]
 	}
 }
 
