@@ -1,9 +1,16 @@
 package filecontexts
 
 import (
+	"context"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+
+	"seconf/host"
+	"seconf/internal/testenv"
 )
 
 // TestLocalAndEquivalencesAgreeWithMatchpathcon adds to a copy of this
@@ -88,5 +95,40 @@ func TestExoticRegexesAgreeWithMatchpathcon(t *testing.T) {
 	paths = append(paths, "/x/aeé", "/x/aj\xff\xfe", "/x/as\n", "/x/ar\n", "/x/ap\n", "/x/mN", "/x/MN", "/x/aw\xa0", "/x/au\n", "/x/ay\nzz", "/x/az\nb", "/x/azb")
 	for _, ft := range []FileType{Regular, Directory} {
 		compareWithTool(t, s, fc, ft, paths)
+	}
+}
+
+// TestModeZeroAsSelabelLookup: with mode 0 every spec applies, typed or
+// not, even for a path that exists (matchpathcon would lstat it, so this
+// asks selabel_lookup, which passes the mode as given).
+func TestModeZeroAsSelabelLookup(t *testing.T) {
+	bin := testenv.Tool(t, "", "selabel_lookup", "install selinux-utils")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fc := writeFiles(t, map[string]string{"file_contexts": "/.*\t" + ctx("default_t") + "\n" +
+		file + "\t-d\t" + ctx("etc_t") + "\n" + dir + "\t--\t" + ctx("tmp_t") + "\n"})
+	s := openDir(t, fc)
+	modes := map[FileType]int{Any: 0, Regular: syscall.S_IFREG, Directory: syscall.S_IFDIR, Symlink: syscall.S_IFLNK, CharDevice: syscall.S_IFCHR}
+	for _, p := range []string{file, dir} {
+		for ft, mode := range modes {
+			res, err := host.ExecRunner{}.Run(context.Background(), host.Cmd{Name: bin, Args: []string{"-b", "file", "-f", fc, "-k", p, "-t", strconv.Itoa(mode)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := strings.TrimSpace(strings.TrimPrefix(string(res.Stdout), "Default context:"))
+			got := "<<none>>"
+			if c, ok := s.Lookup(p, ft); ok {
+				got = c.String()
+			}
+			if got != want {
+				t.Errorf("%s mode %#o: got %s, selabel_lookup says %s", p, mode, got, want)
+			}
+		}
+	}
+	if c, _ := s.Lookup(file, Any); c.Type != "etc_t" {
+		t.Errorf("mode 0 on a file with a -d spec: %v", c)
 	}
 }

@@ -199,3 +199,20 @@ func generate(b *strings.Builder, re *syntax.Regexp, rnd *rand.Rand, variant int
 		generate(b, re.Sub[0], rnd, variant)
 	}
 }
+
+// TestCompiledPolicyAgrees: libselinux on this machine reads the compiled
+// file_contexts.bin; this package reads the text it was compiled from. The
+// two give the same answers.
+func TestCompiledPolicyAgrees(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	real := PolicyFile(machinePolicyType(t))
+	if _, err := os.Stat(real + ".bin"); err != nil {
+		t.Skipf("no compiled file contexts: %v", err)
+	}
+	s := openDir(t, real)
+	paths := sample(walk(machineDirs...), 5000)
+	compareWithTool(t, s, real, Regular, paths)
+	compareWithTool(t, s, real, Directory, paths)
+}
