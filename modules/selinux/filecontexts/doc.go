@@ -38,24 +38,26 @@
 //     a spec whose fixed prefix the path lacks before compiling its regex.
 //     Regexes are compiled at first use, as libselinux does.
 //
-// Regular expressions: libselinux anchors "^" + REGEX + "$" and compiles
-// with PCRE2 in DOTALL mode, without UTF: "." matches a newline, and
-// every byte is a character. Go's RE2 differs in ways translated here:
-// "(?s)" is prepended; paths with bytes of 0x80 and above are matched as
-// Latin-1 text, so "." and "[^/]" take one byte; a path ending in a newline
-// is also tried without it, because PCRE2's "$" matches before a final
-// newline; \s gains the vertical tab, \v \h \V \H \S \N \e \Z are rewritten.
-// What RE2 cannot do (back-references, look-around, atomic and possessive
-// groups, (?x)) is an error naming the line. Real policies use literals,
-// escaped punctuation, ".", bracket classes, groups, "|" and "?*+"; those
-// are checked by a scan that both engines agree on, and anything else is
-// parsed by regexp/syntax at load, so errors show at load time. Not
-// reproduced: a "$" followed by more pattern before a final newline, and
-// "\z" on a path ending in a newline (no real path or policy has them).
+// Regular expressions: libselinux anchors "^" + REGEX + "$" (so a top-level
+// "|" leaves each alternative anchored at one end only) and compiles with
+// PCRE2 in DOTALL mode, without UTF: "." matches a newline, and every byte
+// is a character. Go's RE2 differs in ways translated here: "(?s)" is
+// prepended; paths with bytes of 0x80 and above are matched as Latin-1
+// text, so "." and "[^/]" take one byte; a path ending in a newline is also
+// tried without it, because PCRE2's "$" matches before a final newline;
+// \s gains the vertical tab; \v \h \V \H \S \N \e \Z are rewritten. What
+// RE2 cannot do (back-references, look-around, atomic and possessive
+// groups, (?x), repeat counts over 1000) is an error naming the line.
+// Real policies use literals, escaped punctuation, ".", bracket classes,
+// groups, "|" and "?*+"; those are checked by a scan that both engines
+// agree on, anything else is parsed by regexp/syntax at load, so errors
+// show at load time. Not reproduced: a "$" followed by more pattern that
+// matches a final newline ("a$\n"), which no policy writes.
 //
-// Newer libselinux (3.8, Debian 13) rewrote this backend; 3.9 restored the
-// 3.4 precedence after regressions (an exact path in .local not overriding
-// the policy's, equivalences in file order); 3.4's rules are the ones here.
+// libselinux 3.8 (Debian 13) rewrote this backend. Until 3.9 it differed
+// from 3.4 in two corners: an exact path in .local did not override the
+// same exact path in the policy, and equivalences applied first line
+// first. 3.9 restored 3.4's behaviour, which is what this package does.
 //
 // Checks for configuration: ValidRegex (a path expression as semanage
 // fcontext -a takes it), Set.Duplicates (what libselinux refuses when it

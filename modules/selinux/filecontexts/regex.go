@@ -458,9 +458,6 @@ func ValidRegex(expr string) error {
 	if expr[0] != '/' {
 		return fmt.Errorf("path expression %q is not absolute: it must start with /", expr)
 	}
-	if expr == "<<none>>" {
-		return fmt.Errorf("path expression %q is not a path", expr)
-	}
 	p, err := analyze(expr)
 	if err != nil {
 		return fmt.Errorf("path expression %q: %v", expr, err)
