@@ -55,6 +55,9 @@ type Spec struct {
 	once sync.Once
 	re   *regexp.Regexp // compiled at first use; nil if that failed
 
+	onceNeedles sync.Once
+	needles     []string // see needles, for simple expressions
+
 	onceRetry sync.Once
 	reRetry   *regexp.Regexp // for a pattern with \z, see matches
 }

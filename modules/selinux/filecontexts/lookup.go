@@ -160,6 +160,12 @@ func (sp *Spec) matches(k *keyText) bool {
 		n := len(p.prefix)
 		return len(k.raw) == n || len(k.raw) == n+1 && k.raw[n] == '\n'
 	}
+	if p.simple && !p.topAlt {
+		sp.onceNeedles.Do(func() { sp.needles = needles(p.expr) })
+		if !hasNeedles(k.raw, sp.needles) {
+			return false
+		}
+	}
 	re := sp.regexp()
 	if re == nil {
 		return false

@@ -19,6 +19,8 @@ type pattern struct {
 	literal bool   // the expression matches exactly prefix (and nothing else)
 	tr      string // the expression translated for RE2, if it differs
 	endZ    bool   // has \z, which a path ending in a newline needs retried differently
+	simple  bool   // in the subset scanSimple accepts
+	topAlt  bool   // with a | outside every group
 }
 
 // analyze checks expr and works out its stem, prefix and Go translation.
@@ -29,6 +31,7 @@ type pattern struct {
 func analyze(expr string) (pattern, error) {
 	p := pattern{expr: expr, meta: hasMeta(expr), stem: specStem(expr)}
 	simple, topAlt := scanSimple(expr)
+	p.simple, p.topAlt = simple, topAlt
 	if simple {
 		if !topAlt {
 			p.prefix, p.literal = literalPrefix(expr)
@@ -466,4 +469,79 @@ func ValidRegex(expr string) error {
 		return fmt.Errorf("path expression %q: %v", expr, err)
 	}
 	return nil
+}
+
+// needles are literal runs every match of a simple expression without a
+// top-level | contains, in this order: text outside groups and classes,
+// without characters a quantifier makes optional. A path lacking one
+// cannot match, and the regex need not be compiled to know it.
+func needles(expr string) []string {
+	var runs []string
+	var cur []byte
+	flush := func() {
+		if len(cur) > 0 {
+			runs = append(runs, string(cur))
+			cur = cur[:0]
+		}
+	}
+	depth := 0
+	for i := 0; i < len(expr); {
+		c := expr[i]
+		switch {
+		case c == '\\' && i+1 < len(expr):
+			if depth > 0 || !escapedLiteral(expr[i+1]) {
+				flush()
+				i += 2
+				continue
+			}
+			c = expr[i+1]
+			i += 2
+		case c == '[':
+			flush()
+			if end, ok := scanClass(expr, i); ok {
+				i = end + 1
+			} else {
+				return nil
+			}
+			continue
+		case c == '(':
+			flush()
+			depth++
+			i++
+			continue
+		case c == ')':
+			depth--
+			i++
+			continue
+		case depth > 0 || prefixStop[c]:
+			flush()
+			i++
+			continue
+		default:
+			i++
+		}
+		// c is a literal character outside groups.
+		if i < len(expr) && optional[expr[i]] {
+			flush()
+			continue
+		}
+		cur = append(cur, c)
+		if i < len(expr) && expr[i] == '+' {
+			flush()
+		}
+	}
+	flush()
+	return runs
+}
+
+// hasNeedles reports whether s holds every run, in order.
+func hasNeedles(s string, runs []string) bool {
+	for _, r := range runs {
+		i := strings.Index(s, r)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(r):]
+	}
+	return true
 }
