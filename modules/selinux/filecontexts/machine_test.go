@@ -17,7 +17,7 @@ var machineDirs = []string{"/etc", "/usr", "/var", "/run", "/home", "/srv", "/op
 // TestMachinePathsAgreeWithMatchpathcon looks up the files and directories
 // of this machine with its own file contexts, as regular files, as
 // directories and as what they are. libselinux takes a few hundred
-// microseconds a lookup, so by default a fixed sample of at most 40,000
+// microseconds a lookup, so by default a fixed sample of at most 10,000
 // paths is compared; SECONF_FCONTEXTS_ALL=1 compares every one.
 func TestMachinePathsAgreeWithMatchpathcon(t *testing.T) {
 	if testing.Short() {
