@@ -1,0 +1,2 @@
+// Package policydb reads the kernel's binary SELinux policy.
+package policydb
