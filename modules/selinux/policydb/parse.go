@@ -580,11 +580,6 @@ func (p *Symbols) readCats(r *reader) {
 	}
 	// Levels read before the categories (sensitivities, users) are
 	// checked now that both tables are known.
-	for i, s := range p.sens {
-		if r.err == nil && s == "" && p.hdr.MLS {
-			r.fail("sensitivity value %d has no name", i+1)
-		}
-	}
 	for _, l := range p.pending {
 		p.checkLevel(r, "user or sensitivity", l)
 	}
@@ -652,7 +647,9 @@ func (p *Symbols) checkLevel(r *reader, what string, l level) {
 	if r.err != nil || !p.hdr.MLS {
 		return
 	}
-	if l.sens == 0 || uint64(l.sens) > uint64(len(p.sens)) {
+	// checkpolicy counts sensitivity aliases as values: a value may have
+	// no name, and a level may not use it.
+	if l.sens == 0 || uint64(l.sens) > uint64(len(p.sens)) || p.sens[l.sens-1] == "" {
 		r.fail("%s: sensitivity value %d is not declared", what, l.sens)
 		return
 	}
