@@ -78,10 +78,11 @@
 //
 // seconf reads images it does not trust. Every read checks the bytes
 // left; every count is checked against the bytes left, times the smallest
-// encoding of one element, before anything is allocated for it, so a
-// parse allocates at most a small multiple of the image (3.5 MB for this
-// machine's 2.1 MB policy; the corruption tests hold every parse to 40
-// times the input plus 1 MiB). References between tables (a rule's types
+// encoding of one element, before anything is allocated for it, and
+// bitmaps are kept as the image stores them rather than expanded, so a
+// parse allocates at most a small multiple of the image (3.5 MB for a
+// 2.1 MB policy; the corruption tests hold every parse to 8 times the
+// input plus 1 MiB). References between tables (a rule's types
 // and class, a context's user, role, type and levels, a bitmap's bits)
 // are checked against the tables. Bytes after the type attribute map are
 // refused. Errors are *FormatError, naming the section and byte offset.

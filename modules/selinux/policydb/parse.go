@@ -142,11 +142,11 @@ func parse(data []byte, symbolsOnly bool, mark func(section string, off int)) (*
 		read    func(*reader)
 	}
 	steps := []step{
-		{"policy capabilities", func(r *reader) { p.caps = r.ebitmap(-1) }},
-		{"permissive map", func(r *reader) { p.permissiveBits = r.ebitmap(-1) }},
+		{"policy capabilities", func(r *reader) { p.caps = r.bitmap(-1) }},
+		{"permissive map", func(r *reader) { p.permissiveBits = r.bitmap(-1) }},
 		{"neveraudit map", func(r *reader) {
 			if p.hdr.Version >= verNeverAudit {
-				p.neverAudit = r.ebitmap(-1)
+				p.neverAudit = r.bitmap(-1)
 			}
 		}},
 		{"commons", p.readCommons},
@@ -412,8 +412,9 @@ func (p *Symbols) readRoles(r *reader) {
 		}
 		named(r, "role", names, val, name)
 		unique(r, "role", p.roleIndex, name, val)
-		r.ebitmap(nprim)       // dominated roles
-		types := r.ebitmap(-1) // checked once the types are known
+		r.walkEbitmap(nprim, nil) // dominated roles
+		// Type values fit in 16 bits; the types are checked once known.
+		types := r.bitmap(0xffff)
 		if r.err == nil {
 			p.roles[val-1] = role{name: name, types: types}
 		}
@@ -483,11 +484,11 @@ func (p *Symbols) readTypes(r *reader) {
 		}
 	}
 	for i := range p.roles {
-		for _, b := range p.roles[i].types {
+		p.roles[i].types.each(func(b uint32) {
 			if r.err == nil && (int(b) >= nprim || p.types[b].name == "") {
 				r.fail("role %q holds type value %d, which has no name", p.roles[i].name, b+1)
 			}
-		}
+		})
 	}
 }
 
@@ -516,11 +517,11 @@ func (p *Symbols) readUsers(r *reader) {
 		}
 		unique(r, "user", idx, name, val)
 		named(r, "user", p.users, val, name)
-		for _, b := range r.ebitmap(len(p.roles)) {
+		r.walkEbitmap(len(p.roles), func(b uint32) {
 			if r.err == nil && p.roles[b].name == "" {
 				r.fail("user %q has unnamed role value %d", name, b+1)
 			}
-		}
+		})
 		// The levels are checked once the categories are known.
 		rg := p.readRange(r)
 		p.pending = append(p.pending, rg.low, rg.high, p.readLevel(r))
@@ -593,30 +594,30 @@ func (p *Symbols) checkPermissive(r *reader) {
 	p.permitted = make([]bool, len(p.types))
 	for _, m := range []struct {
 		what string
-		bits []uint32
+		bits bitmap
 	}{{"permissive type", p.permissiveBits}, {"neveraudit type", p.neverAudit}} {
-		for _, v := range m.bits {
+		m.bits.each(func(v uint32) {
 			if p.typeOK(r, m.what, v) && p.types[v-1].attr {
 				r.fail("%s %q is an attribute", m.what, p.types[v-1].name)
 			}
 			if r.err == nil && m.what == "permissive type" {
 				p.permitted[v-1] = true
 			}
-		}
+		})
 	}
 }
 
 // level is an MLS level: a sensitivity value and category bits (value-1).
 type level struct {
 	sens uint32
-	cats []uint32
+	cats bitmap
 }
 
 type mlsRange struct{ low, high level }
 
 func (p *Symbols) readLevel(r *reader) level {
 	s := r.u32()
-	return level{sens: s, cats: r.ebitmap(-1)}
+	return level{sens: s, cats: r.bitmap(-1)}
 }
 
 // readRange reads a range: a count (1 or 2) of sensitivities, the
@@ -633,10 +634,10 @@ func (p *Symbols) readRange(r *reader) mlsRange {
 	if n == 2 {
 		rg.high.sens = r.u32()
 	}
-	rg.low.cats = r.ebitmap(-1)
+	rg.low.cats = r.bitmap(-1)
 	rg.high.cats = rg.low.cats
 	if n == 2 {
-		rg.high.cats = r.ebitmap(-1)
+		rg.high.cats = r.bitmap(-1)
 	}
 	return rg
 }
@@ -653,12 +654,11 @@ func (p *Symbols) checkLevel(r *reader, what string, l level) {
 		r.fail("%s: sensitivity value %d is not declared", what, l.sens)
 		return
 	}
-	for _, c := range l.cats {
-		if uint64(c) >= uint64(len(p.cats)) || p.cats[c] == "" {
+	l.cats.each(func(c uint32) {
+		if r.err == nil && (uint64(c) >= uint64(len(p.cats)) || p.cats[c] == "") {
 			r.fail("%s: category value %d is not declared", what, c+1)
-			return
 		}
-	}
+	})
 }
 
 type secContext struct {

@@ -14,10 +14,10 @@ import (
 // read-only and safe for concurrent use.
 type Symbols struct {
 	hdr            Header
-	caps           []uint32 // policy capability numbers
-	permissiveBits []uint32 // type values (not value-1) of the permissive types
-	neverAudit     []uint32 // type values of the neveraudit types (version 35)
-	permitted      []bool   // by type value-1
+	caps           bitmap // policy capability numbers
+	permissiveBits bitmap // type values (not value-1) of the permissive types
+	neverAudit     bitmap // type values of the neveraudit types (version 35)
+	permitted      []bool // by type value-1
 
 	commons     []common // by value-1
 	commonIndex map[string]uint32
@@ -98,7 +98,7 @@ type class struct {
 
 type role struct {
 	name  string
-	types []uint32 // type value-1
+	types bitmap // type value-1
 }
 
 type typeDatum struct {
@@ -224,9 +224,7 @@ func (p *Symbols) IsPermissive(name string) bool {
 // PermissiveTypes lists the permissive types, sorted.
 func (p *Symbols) PermissiveTypes() []string {
 	var out []string
-	for _, v := range p.permissiveBits {
-		out = append(out, p.types[v-1].name)
-	}
+	p.permissiveBits.each(func(v uint32) { out = append(out, p.types[v-1].name) })
 	sort.Strings(out)
 	return out
 }
@@ -311,10 +309,8 @@ func (p *Symbols) RoleTypes(roleName string) []string {
 	if !ok {
 		return nil
 	}
-	out := make([]string, 0, len(p.roles[v-1].types))
-	for _, b := range p.roles[v-1].types {
-		out = append(out, p.types[b].name)
-	}
+	out := []string{}
+	p.roles[v-1].types.each(func(b uint32) { out = append(out, p.types[b].name) })
 	sort.Strings(out)
 	return out
 }
@@ -327,8 +323,7 @@ func (p *Symbols) TypeRoles(name string) []string {
 	}
 	var out []string
 	for _, r := range p.roles {
-		i := sort.Search(len(r.types), func(i int) bool { return r.types[i] >= v-1 })
-		if i < len(r.types) && r.types[i] == v-1 {
+		if r.types.has(v - 1) {
 			out = append(out, r.name)
 		}
 	}
@@ -348,13 +343,13 @@ var capNames = []string{
 // one this package does not know is named by its number.
 func (p *Symbols) Capabilities() []string {
 	var out []string
-	for _, c := range p.caps {
+	p.caps.each(func(c uint32) {
 		if int(c) < len(capNames) {
 			out = append(out, capNames[c])
 		} else {
 			out = append(out, fmt.Sprintf("capability%d", c))
 		}
-	}
+	})
 	sort.Strings(out)
 	return out
 }
@@ -386,15 +381,7 @@ func (p *Symbols) context(c secContext) Context {
 }
 
 func levelEq(a, b level) bool {
-	if a.sens != b.sens || len(a.cats) != len(b.cats) {
-		return false
-	}
-	for i := range a.cats {
-		if a.cats[i] != b.cats[i] {
-			return false
-		}
-	}
-	return true
+	return a.sens == b.sens && a.cats.equal(b.cats)
 }
 
 // level formats an MLS level as the kernel does: a run of two or more
@@ -402,9 +389,10 @@ func levelEq(a, b level) bool {
 func (p *Symbols) level(l level) string {
 	var b strings.Builder
 	b.WriteString(p.sens[l.sens-1])
-	for i := 0; i < len(l.cats); {
+	cats := l.cats.bits()
+	for i := 0; i < len(cats); {
 		j := i
-		for j+1 < len(l.cats) && l.cats[j+1] == l.cats[j]+1 {
+		for j+1 < len(cats) && cats[j+1] == cats[j]+1 {
 			j++
 		}
 		if i == 0 {
@@ -412,10 +400,10 @@ func (p *Symbols) level(l level) string {
 		} else {
 			b.WriteByte(',')
 		}
-		b.WriteString(p.cats[l.cats[i]])
+		b.WriteString(p.cats[cats[i]])
 		if j > i {
 			b.WriteByte('.')
-			b.WriteString(p.cats[l.cats[j]])
+			b.WriteString(p.cats[cats[j]])
 		}
 		i = j + 1
 	}

@@ -3,6 +3,8 @@ package policydb
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
+	"sort"
 )
 
 // reader walks the image. Every read checks the bytes left, and every count
@@ -119,21 +121,38 @@ func (r *reader) skipStr(n uint32) {
 	r.take(int(n))
 }
 
-// ebitmap is the image's extensible bitmap: a size (always 64), the high
-// bit, a node count, then per node its start bit and 64 bits of map. Nodes
-// are sorted, non-empty and end exactly at the high bit. bits returns the
-// set bits; limit bounds them (a bitmap of type values may not name a
-// value beyond the table); a negative limit means no bound.
-func (r *reader) ebitmap(limit int) []uint32 {
-	var out []uint32
-	r.walkEbitmap(limit, func(bit uint32) { out = append(out, bit) })
+// bitmap reads the image's extensible bitmap: a node size (always 64),
+// the high bit, a node count, then per node its start bit and 64 bits of
+// map. Nodes are sorted, non-empty and end exactly at the high bit. The
+// nodes are kept as they are (16 bytes of memory for 12 of image), not
+// expanded to a list of bits, which could take 21 times the image. limit
+// bounds the bits (a bitmap of type values may not name a value beyond
+// the table); a negative limit means no bound.
+func (r *reader) bitmap(limit int) bitmap {
+	var out bitmap
+	r.readEbitmap(limit, func(start uint32, m uint64) { out = append(out, bitNode{start, m}) })
 	return out
+}
+
+// walkEbitmap reads a bitmap and calls fn (if not nil) for each set bit.
+func (r *reader) walkEbitmap(limit int, fn func(bit uint32)) {
+	r.readEbitmap(limit, func(start uint32, m uint64) {
+		if fn == nil {
+			return
+		}
+		for b := uint32(0); m != 0; b++ {
+			if m&1 != 0 {
+				fn(start + b)
+			}
+			m >>= 1
+		}
+	})
 }
 
 // skipEbitmap checks a bitmap's structure without keeping its bits.
 func (r *reader) skipEbitmap() { r.walkEbitmap(-1, nil) }
 
-func (r *reader) walkEbitmap(limit int, fn func(bit uint32)) {
+func (r *reader) readEbitmap(limit int, node func(start uint32, m uint64)) {
 	mapSize := r.u32()
 	high := r.u32()
 	n := r.u32()
@@ -171,25 +190,59 @@ func (r *reader) walkEbitmap(limit int, fn func(bit uint32)) {
 			r.fail("empty bitmap node at %d", start)
 		case i == n-1 && start+64 != high:
 			r.fail("bitmap high bit %d does not follow its last node (%d)", high, start)
+		case limit >= 0 && uint64(start)+uint64(63-bits.LeadingZeros64(m)) >= uint64(limit):
+			r.fail("bitmap bit %d beyond the %d entries it indexes", start+uint32(63-bits.LeadingZeros64(m)), limit)
 		}
 		if r.err != nil {
 			return
 		}
 		last = start
-		for b := uint32(0); b < 64 && m != 0; b++ {
+		node(start, m)
+	}
+}
+
+type bitNode struct {
+	start uint32
+	m     uint64
+}
+
+// bitmap is a set of bits as the image stores it: sorted nodes of 64.
+type bitmap []bitNode
+
+// each calls fn for every set bit, in order.
+func (b bitmap) each(fn func(bit uint32)) {
+	for _, n := range b {
+		for m, i := n.m, uint32(0); m != 0; i++ {
 			if m&1 != 0 {
-				bit := start + b
-				if limit >= 0 && uint64(bit) >= uint64(limit) {
-					r.fail("bitmap bit %d beyond the %d entries it indexes", bit, limit)
-					return
-				}
-				if fn != nil {
-					fn(bit)
-				}
+				fn(n.start + i)
 			}
 			m >>= 1
 		}
 	}
+}
+
+// bits lists the set bits.
+func (b bitmap) bits() []uint32 {
+	var out []uint32
+	b.each(func(bit uint32) { out = append(out, bit) })
+	return out
+}
+
+func (b bitmap) has(bit uint32) bool {
+	i := sort.Search(len(b), func(i int) bool { return b[i].start+63 >= bit })
+	return i < len(b) && b[i].start <= bit && b[i].m&(1<<(bit-b[i].start)) != 0
+}
+
+func (b bitmap) equal(c bitmap) bool {
+	if len(b) != len(c) {
+		return false
+	}
+	for i := range b {
+		if b[i] != c[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // FormatError is a malformed or truncated policy image.
