@@ -419,3 +419,27 @@ func TestDenseBitmaps(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentQueries runs the first queries (which build the rule
+// index) from several goroutines at once; go test -race checks them.
+func TestConcurrentQueries(t *testing.T) {
+	p := mustParse(t, seedData(t)[1])
+	want, err := p.Allowed("app_t", "data_t", "file")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = mustParse(t, seedData(t)[1])
+	done := make(chan []string)
+	for i := 0; i < 8; i++ {
+		go func() {
+			got, _ := p.Allowed("app_t", "data_t", "file")
+			p.TypeAttributes("app_t")
+			done <- got
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if got := <-done; !cmp.Equal(got, want) {
+			t.Errorf("concurrent Allowed = %v, want %v", got, want)
+		}
+	}
+}
