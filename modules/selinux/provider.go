@@ -9,7 +9,6 @@ import (
 
 	"seconf/config"
 	"seconf/engine"
-	"seconf/host"
 )
 
 // Semodule is the command that changes the policy store.
@@ -211,11 +210,6 @@ func (p *Provider) planModule(ctx context.Context, env *engine.Env, st store, m 
 // Apply runs one semodule transaction for all the changes.
 func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine.Change) error {
 	var args []string
-	if env.Host.Offline() {
-		// -p keeps the whole transaction under the root; -S alone would still
-		// write the built policy into the build machine's /etc/selinux.
-		args = append(args, "-p", env.Host.Root, "-n")
-	}
 	ops := 0
 	for _, c := range changes {
 		pl, _ := c.Data.(*planned)
@@ -237,6 +231,11 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 		}
 	}
 	if ops > 0 {
+		txn, err := prepareTransaction(env.Host)
+		if err != nil {
+			return fmt.Errorf("%s: %w", config.KindModule, err)
+		}
+		defer txn.Close()
 		for _, c := range changes {
 			if pl, _ := c.Data.(*planned); pl != nil && pl.install {
 				// Owned from now on; the checksum stays unknown until the
@@ -247,7 +246,7 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 		if err := env.Claim(); err != nil {
 			return err
 		}
-		if _, err := env.Host.Runner.Run(ctx, host.Cmd{Name: Semodule, Args: args}); err != nil {
+		if err := txn.Run(ctx, args); err != nil {
 			return fmt.Errorf("%s: policy transaction failed, nothing was committed: %w", config.KindModule, err)
 		}
 	}
