@@ -273,7 +273,7 @@ func TestApplyUsesRootStore(t *testing.T) {
 func TestSanitizeSemanageConf(t *testing.T) {
 	for _, tc := range []struct {
 		name, in, want, err string
-		dropped            []string
+		dropped             []string
 	}{
 		{name: "debian stock", in: "# comment\nmodule-store = direct\n#policy-version = 19\nexpand-check=0\n",
 			want: "module-store = direct\nexpand-check = 0\n"},
