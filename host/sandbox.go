@@ -115,7 +115,7 @@ func (r ExecRunner) runSandboxed(ctx context.Context, c Cmd) (Result, error) {
 		// would leave the tool as root of that namespace, or as the
 		// caller: neither is the unprivileged uid a Compile sandbox
 		// promises.
-		return fail("sandboxes need root (seconf runs as root)")
+		return fail("sandboxes need root: run seconf as root")
 	}
 	spec := sandboxSpec{Path: c.Name, Args: append([]string{c.Name}, c.Args...), Dir: c.Dir,
 		Binds: sb.Binds, Compile: sb.Compile, WorkDir: sb.WorkDir}
@@ -159,7 +159,7 @@ func (r ExecRunner) runSandboxed(ctx context.Context, c Cmd) (Result, error) {
 	err = cmd.Start()
 	pw.Close()
 	if err != nil {
-		return fail("the kernel refused its namespaces (%v): seconf needs mount, network and PID namespaces; "+
+		return fail("cannot start it in new namespaces (%v): seconf needs mount, network and PID namespaces and /proc; "+
 			"run it on a host (or in a container with CAP_SYS_ADMIN) that allows them", err)
 	}
 	// EOF once the tool is exec'd (the pipe is close-on-exec) or setup died.

@@ -228,7 +228,7 @@ func TestSandboxFailsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatalf("helper: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "refused its namespaces") || !strings.Contains(string(out), "never runs it unsandboxed") {
+	if !strings.Contains(string(out), "cannot start it in new namespaces") || !strings.Contains(string(out), "never runs it unsandboxed") {
 		t.Errorf("no clear error:\n%s", out)
 	}
 	if _, err := os.Stat(marker); err == nil {
