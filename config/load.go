@@ -58,7 +58,7 @@ func Load(paths []string, opts Options) (*Config, map[string]*hcl.File, hcl.Diag
 	if diags.HasErrors() {
 		return nil, p.Files(), diags
 	}
-	cfg := &Config{Files: p.Files(), Variables: map[string]*Variable{}}
+	cfg := &Config{Variables: map[string]*Variable{}}
 	l := &loader{cfg: cfg, seen: map[string]hcl.Range{}, opts: opts}
 	l.decode(bodies)
 	return cfg, p.Files(), l.diags

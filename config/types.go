@@ -13,9 +13,6 @@ const (
 
 // Config is one configuration: a file or a directory of *.hcl files.
 type Config struct {
-	// Files maps each parsed file name to its source, for diagnostics.
-	Files map[string]*hcl.File
-
 	Variables  map[string]*Variable
 	Modules    []*Module
 	Containers []*Container
@@ -53,79 +50,7 @@ func (b *Block) AttrRange(name string) hcl.Range {
 	return b.DeclRange
 }
 
-// Variable is a `variable "NAME"` block with its resolved value.
-type Variable struct {
-	Name        string
-	Description string
-	Sensitive   bool
-	DeclRange   hcl.Range
-}
-
-// Module formats.
-const (
-	FormatTE  = "te"
-	FormatCIL = "cil"
-	FormatPP  = "pp"
-)
-
-// Module is a `selinux_module "NAME"` block.
-type Module struct {
-	Block
-	// Source is the absolute path of the source file, or "" for inline content.
-	Source string
-	// Content is the inline policy text when Source is "".
-	Content  string
-	Format   string // te, cil or pp
-	Priority int
-	Enabled  bool
-}
-
-// Volume is a container's `volume` block.
-type Volume struct {
-	Source, Target string
-	ReadOnly       bool
-	Relabel        string // none, shared (:z), private (:Z)
-	// Mount is the mount block the source refers to (mount.NAME.where), if any.
-	Mount string
-	Range hcl.Range
-}
-
-// Relabel values.
-const (
-	RelabelNone    = "none"
-	RelabelShared  = "shared"
-	RelabelPrivate = "private"
-)
-
-// Container is a `container "NAME"` block.
-type Container struct {
-	Block
-	Image           string
-	Engine          string // podman or docker
-	Command         []string
-	Environment     map[string]string
-	SELinuxType     string
-	SELinuxLevel    string
-	Volumes         []Volume
-	Publish         []string
-	Network         string
-	User            string
-	Restart         string
-	Enabled         bool
-	Privileged      bool
-	AllowUnconfined bool
-	// Quadlet chooses a quadlet .container file (true) or a plain podman run
-	// .service (false) for engine podman; nil means decide from the host.
-	Quadlet *bool
-	// Sensitive names the environment keys whose values came from sensitive variables.
-	Sensitive map[string]bool
-}
-
-// Mount is a `mount "NAME"` block: a systemd .mount unit.
-type Mount struct {
-	Block
-	What, Where, Type string
-	Options           []string
-	SELinuxContext    string
-	Enabled           bool
-}
+// TypeKey is what a resource that runs under an SELinux type needs, and
+// what a module that declares the type provides: the engine restarts the
+// one when the other changes.
+func TypeKey(t string) string { return "selinux_type:" + t }

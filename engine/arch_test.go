@@ -41,6 +41,17 @@ func TestLayering(t *testing.T) {
 			if strings.HasPrefix(dir, "../config") && strings.HasPrefix(path, "seconf/engine") {
 				t.Errorf("%s imports %s: config knows no engine", p, path)
 			}
+			if (dir == "../engine" || strings.HasPrefix(dir, "../config") || dir == "../host") && strings.HasPrefix(path, "seconf/modules") {
+				t.Errorf("%s imports %s: the core knows no provider", p, path)
+			}
+			for _, u := range []string{"../modules/units", "../modules/container", "../modules/mount", "../modules/timer"} {
+				if dir == u && strings.HasPrefix(path, "seconf/modules/selinux") {
+					t.Errorf("%s imports %s: units know nothing of SELinux policy", p, path)
+				}
+			}
+			if strings.HasPrefix(path, "seconf/cmd") {
+				t.Errorf("%s imports %s: nothing imports the CLI", p, path)
+			}
 		}
 		return nil
 	})

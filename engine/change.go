@@ -9,14 +9,15 @@ import (
 type Action string
 
 // Actions, named as Terraform names them, plus restart (a unit whose own
-// file is unchanged but whose policy or dependency changed).
+// file is unchanged but whose policy or dependency changed) and forget (a
+// resource seconf recorded but will not touch: only the record goes).
 const (
 	NoOp    Action = "no-op"
 	Create  Action = "create"
 	Update  Action = "update"
-	Replace Action = "replace"
 	Delete  Action = "delete"
 	Restart Action = "restart"
+	Forget  Action = "forget"
 )
 
 // Symbol is the plan's margin mark for the action.
@@ -28,8 +29,8 @@ func (a Action) Symbol() string {
 		return "~"
 	case Delete:
 		return "-"
-	case Replace:
-		return "-/+"
+	case Forget:
+		return "!"
 	}
 	return " "
 }
@@ -45,9 +46,20 @@ type Change struct {
 	After  []byte `json:"-"`
 	// Sensitive hides Before/After from every output.
 	Sensitive bool `json:"sensitive,omitempty"`
+	// Provides names what other resources may need from this one besides
+	// its ID (an SELinux type a module declares, a file's path). Needs
+	// names what this one uses; when Restartable and a change that provides
+	// one of them is pending, the engine restarts this resource. This is how
+	// a unit follows its policy or a file it mounts without knowing either.
+	Provides    []string `json:"-"`
+	Needs       []string `json:"-"`
+	Restartable bool     `json:"-"`
 	// Data is the provider's own payload (a compiled module, a rendered unit).
 	Data any `json:"-"`
 }
+
+// Pending reports whether the change does anything.
+func (c *Change) Pending() bool { return c.Action != NoOp }
 
 // Diff is the unified diff of Before and After, or "" when hidden or equal.
 func (c *Change) Diff() string {
@@ -70,14 +82,15 @@ func (c *Change) Diff() string {
 // Plan is the ordered list of changes for one configuration against one host.
 type Plan struct {
 	Changes []*Change `json:"changes"`
-	// Warnings are things a person should read that do not stop the apply.
-	Warnings []string `json:"warnings,omitempty"`
+	// Diags are the warnings a person should read: they do not stop the
+	// apply. Errors never reach a plan.
+	Diags hcl.Diagnostics `json:"-"`
 }
 
 // Pending reports whether the plan changes anything.
 func (p *Plan) Pending() bool {
 	for _, c := range p.Changes {
-		if c.Action != NoOp {
+		if c.Pending() {
 			return true
 		}
 	}

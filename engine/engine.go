@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -10,41 +12,6 @@ import (
 	"seconf/config"
 	"seconf/host"
 )
-
-// Env is what a provider sees while planning or applying.
-type Env struct {
-	Host   *host.Host
-	Config *config.Config
-	State  *State
-	// Prior holds the changes planned by the providers before this one, so
-	// that units can restart when the policy they run under changes.
-	Prior []*Change
-	// TypeOwners maps an SELinux type declared by a selinux_module of the
-	// config to that module's ID (filled by the selinux provider).
-	TypeOwners map[string]string
-	// Warnings are added to the plan.
-	Warnings []string
-	// Advise turns on checks that only warn and cost time (sesearch): for
-	// plan, not for the timer's apply.
-	Advise bool
-}
-
-// Claim records, before a provider changes the host, that seconf owns
-// what it is about to install: a kill between the change and the state
-// record would otherwise leave something seconf made but will never prune.
-func (e *Env) Claim() error { return e.State.Save(e.Host) }
-
-// Provider plans and applies one kind of resource as a group, so that a
-// kind that can batch (policy modules: one semodule transaction) does.
-type Provider interface {
-	Name() string
-	// Plan reads the host and returns a change for every resource of its
-	// kind in the config, and a delete for every owned one that left it.
-	Plan(ctx context.Context, env *Env) ([]*Change, error)
-	// Apply carries out the provider's changes from the plan and updates
-	// env.State to match what is now on the host.
-	Apply(ctx context.Context, env *Env, changes []*Change) error
-}
 
 // Engine runs providers in order: policy first, so that a unit never runs a
 // container under a type whose module is not installed yet.
@@ -55,6 +22,15 @@ type Engine struct {
 	Advise bool
 }
 
+// Validate asks every provider to check its blocks, without the host.
+func (e *Engine) Validate(cfg *config.Config) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, p := range e.Providers {
+		diags = append(diags, p.Validate(cfg)...)
+	}
+	return sortDiags(diags)
+}
+
 // Planned is a plan with what it was made from, ready to apply.
 type Planned struct {
 	Plan  *Plan
@@ -62,33 +38,78 @@ type Planned struct {
 	owner map[*Change]Provider
 }
 
-// Plan reads the host and returns what apply would do.
-func (e *Engine) Plan(ctx context.Context, cfg *config.Config) (*Planned, error) {
+// Plan reads the host and returns what apply would do. Diagnostics carry
+// the warnings, and the errors when the plan is nil.
+func (e *Engine) Plan(ctx context.Context, cfg *config.Config) (*Planned, hcl.Diagnostics) {
+	if diags := e.Validate(cfg); diags.HasErrors() {
+		return nil, diags
+	}
 	st, err := LoadState(e.Host)
 	if err != nil {
-		return nil, err
+		return nil, FromError(nil, "Cannot read the state record", err)
 	}
-	env := &Env{Host: e.Host, Config: cfg, State: st, TypeOwners: map[string]string{}, Advise: e.Advise}
+	env := &Env{Host: e.Host, Config: cfg, State: st, Advise: e.Advise}
 	p := &Planned{Plan: &Plan{}, env: env, owner: map[*Change]Provider{}}
+	var diags hcl.Diagnostics
 	for _, prov := range e.Providers {
-		cs, err := prov.Plan(ctx, env)
-		if err != nil {
-			return nil, err
+		cs, d := prov.Plan(ctx, env)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			return nil, sortDiags(diags)
 		}
 		for _, c := range cs {
 			p.owner[c] = prov
 		}
-		env.Prior = append(env.Prior, cs...)
 		p.Plan.Changes = append(p.Plan.Changes, cs...)
 	}
-	p.Plan.Warnings = env.Warnings
-	return p, nil
+	restarts(p.Plan.Changes)
+	p.Plan.Diags = sortDiags(diags)
+	return p, p.Plan.Diags
 }
 
-// DiagError is a plan-time error that points into the configuration.
-type DiagError struct{ Diags hcl.Diagnostics }
+// restarts turns a no-op into a restart for every restartable resource that
+// needs something a pending change provides (its ID or one of its Provides).
+func restarts(changes []*Change) {
+	by := map[string]*Change{}
+	for _, c := range changes {
+		if !c.Pending() {
+			continue
+		}
+		by[c.ID] = c
+		for _, k := range c.Provides {
+			if _, ok := by[k]; !ok {
+				by[k] = c
+			}
+		}
+	}
+	for _, c := range changes {
+		if c.Pending() || !c.Restartable {
+			continue
+		}
+		for _, n := range c.Needs {
+			if src := by[n]; src != nil {
+				c.Action, c.Reason = Restart, src.ID+" "+string(src.Action)+"s"
+				break
+			}
+		}
+	}
+}
 
-func (e *DiagError) Error() string { return e.Diags.Error() }
+// sortDiags orders diagnostics by file and line, as Terraform prints them;
+// those without a place keep their order, first.
+func sortDiags(d hcl.Diagnostics) hcl.Diagnostics {
+	sort.SliceStable(d, func(i, j int) bool {
+		a, b := d[i].Subject, d[j].Subject
+		switch {
+		case a == nil || b == nil:
+			return a == nil && b != nil
+		case a.Filename != b.Filename:
+			return a.Filename < b.Filename
+		}
+		return a.Start.Byte < b.Start.Byte
+	})
+	return d
+}
 
 type step struct {
 	prov    Provider
@@ -117,8 +138,8 @@ func (p *Planned) steps(provs []Provider) []step {
 		var rest []*Change
 		for _, c := range p.Plan.Changes {
 			switch {
-			case p.owner[c] != prov || c.Action == NoOp:
-			case c.Action == Delete:
+			case p.owner[c] != prov || !c.Pending():
+			case c.Action == Delete || c.Action == Forget:
 				deletes[i] = append(deletes[i], c)
 			default:
 				rest = append(rest, c)
@@ -140,9 +161,17 @@ type Result struct {
 
 // Apply carries out a plan. The state record is saved after each provider,
 // so that what was done is owned even when a later step fails, and the next
-// apply converges from there.
+// apply converges from there. A plan with nothing pending writes nothing,
+// unless a provider refreshed a record (a compile cache entry) while
+// planning.
 func (e *Engine) Apply(ctx context.Context, p *Planned) (*Result, error) {
 	res := &Result{}
+	if !p.Plan.Pending() {
+		if p.env.State.dirty {
+			return res, p.env.State.Save(e.Host)
+		}
+		return res, nil
+	}
 	sum := &ApplySummary{Started: time.Now().UTC()}
 	var applyErr error
 	for _, st := range p.steps(e.Providers) {
@@ -160,16 +189,23 @@ func (e *Engine) Apply(ctx context.Context, p *Planned) (*Result, error) {
 			break
 		}
 	}
-	if applyErr != nil || len(res.Applied) > 0 {
-		sum.Finished = time.Now().UTC()
-		if applyErr != nil {
-			sum.Failed = applyErr.Error()
-			res.Error = applyErr.Error()
-		}
-		p.env.State.Last = sum
-		if err := p.env.State.Save(e.Host); err != nil && applyErr == nil {
-			applyErr = fmt.Errorf("save state record: %w", err)
-		}
+	sum.Finished = time.Now().UTC()
+	if applyErr != nil {
+		sum.Failed = applyErr.Error()
+		res.Error = applyErr.Error()
+	}
+	p.env.State.Last = sum
+	if err := p.env.State.Save(e.Host); err != nil && applyErr == nil {
+		applyErr = fmt.Errorf("save state record: %w", err)
 	}
 	return res, applyErr
+}
+
+// IDs lists change IDs, for messages.
+func IDs(cs []*Change) string {
+	var ids []string
+	for _, c := range cs {
+		ids = append(ids, c.ID)
+	}
+	return strings.Join(ids, ", ")
 }

@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
+
+	"seconf/config"
 )
 
 // recorder is a provider that records what it is asked to apply.
@@ -14,8 +17,9 @@ type recorder struct {
 	log  *[]string
 }
 
-func (r *recorder) Name() string                                  { return r.name }
-func (r *recorder) Plan(context.Context, *Env) ([]*Change, error) { return nil, nil }
+func (r *recorder) Name() string                                            { return r.name }
+func (r *recorder) Validate(*config.Config) hcl.Diagnostics                 { return nil }
+func (r *recorder) Plan(context.Context, *Env) ([]*Change, hcl.Diagnostics) { return nil, nil }
 func (r *recorder) Apply(_ context.Context, _ *Env, cs []*Change) error {
 	var ids []string
 	for _, c := range cs {
@@ -59,6 +63,36 @@ func TestStepsOrder(t *testing.T) {
 			}
 			if d := cmp.Diff(tc.want, log); d != "" {
 				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestRestarts: a restartable no-op restarts when something it needs is
+// pending, by ID or by what the change provides, and only then.
+func TestRestarts(t *testing.T) {
+	mod := func(a Action) *Change {
+		return &Change{ID: "selinux_module.m", Action: a, Provides: []string{"selinux_type:m_t"}}
+	}
+	unit := func(needs ...string) *Change {
+		return &Change{ID: "container.c", Action: NoOp, Needs: needs, Restartable: true}
+	}
+	tests := []struct {
+		name    string
+		changes []*Change
+		want    Action
+	}{
+		{"type's module updated", []*Change{mod(Update), unit("selinux_type:m_t")}, Restart},
+		{"depends_on module created", []*Change{mod(Create), unit("selinux_module.m")}, Restart},
+		{"module unchanged", []*Change{mod(NoOp), unit("selinux_type:m_t")}, NoOp},
+		{"needs something else", []*Change{mod(Update), unit("selinux_type:other_t")}, NoOp},
+		{"not restartable", []*Change{mod(Update), {ID: "mount.m", Action: NoOp, Needs: []string{"selinux_module.m"}}}, NoOp},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			restarts(tc.changes)
+			if got := tc.changes[1].Action; got != tc.want {
+				t.Errorf("action %s, want %s (reason %q)", got, tc.want, tc.changes[1].Reason)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,35 +12,18 @@ import (
 )
 
 // State is what seconf owns on a host, and how its last apply went. It is
-// the only memory seconf has between runs: a resource missing from it is
-// never deleted.
+// seconf's only memory between runs, and a claim, not a proof: providers
+// check each record against the host before they remove or replace what it
+// names.
+//
+// Each provider keeps its own section, a JSON value under its name at the
+// top level of the file ("modules", "units", ...), which the engine stores
+// without reading: a new kind of resource brings its section along.
 type State struct {
-	Version int                    `json:"version"`
-	Modules map[string]ModuleState `json:"modules"`
-	Units   map[string]UnitState   `json:"units"`
-	Last    *ApplySummary          `json:"last_apply,omitempty"`
-}
-
-// ModuleState is an installed module seconf owns.
-type ModuleState struct {
-	Priority int    `json:"priority"`
-	Checksum string `json:"checksum"`
-	// InputHash keys the compile cache: the hash of the sources and of the
-	// tool chain that turned them into Checksum.
-	InputHash string `json:"input_hash,omitempty"`
-	// Stored is the sha256 of the module's file in the store as it lies
-	// there (compressed): equal, the module is the one seconf installed,
-	// and the no-change path need not decompress it.
-	Stored string `json:"stored,omitempty"`
-	// Types are the SELinux types the module declares.
-	Types []string `json:"types,omitempty"`
-}
-
-// UnitState is a unit file seconf wrote, by resource ID.
-type UnitState struct {
-	Files     []string `json:"files"`
-	Unit      string   `json:"unit"`
-	Generated bool     `json:"generated,omitempty"`
+	Version  int
+	Last     *ApplySummary
+	sections map[string]json.RawMessage
+	dirty    bool // a section changed since the record was read
 }
 
 // ApplySummary records one apply for `seconf status` and for operators.
@@ -50,9 +34,58 @@ type ApplySummary struct {
 	Failed   string    `json:"failed,omitempty"`
 }
 
+// Section decodes the provider section name into v; a missing section
+// leaves v as it is.
+func (s *State) Section(name string, v any) error {
+	raw, ok := s.sections[name]
+	if !ok {
+		return nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("state record %s: section %q is damaged (%v); seconf will not guess what it owns: fix or remove it", host.StatePath, name, err)
+	}
+	return nil
+}
+
+// SetSection replaces the provider section name with v (nil or an empty
+// map or slice removes it).
+func (s *State) SetSection(name string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	old, had := s.sections[name]
+	switch string(raw) {
+	case "null", "{}", "[]":
+		if had {
+			delete(s.sections, name)
+			s.dirty = true
+		}
+		return nil
+	}
+	if !had || !bytes.Equal(compact(old), raw) {
+		s.dirty = true
+	}
+	s.sections[name] = raw
+	return nil
+}
+
+func compact(raw []byte) []byte {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return raw
+	}
+	return b.Bytes()
+}
+
+// Empty reports whether the record holds nothing at all.
+func (s *State) Empty() bool { return len(s.sections) == 0 && s.Last == nil }
+
+const stateVersion = 1
+
 // LoadState reads the state record; a missing one is empty.
 func LoadState(h *host.Host) (*State, error) {
-	st := &State{Version: 1, Modules: map[string]ModuleState{}, Units: map[string]UnitState{}}
+	st := NewState()
 	data, err := h.FS.ReadFile(host.StatePath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return st, nil
@@ -60,23 +93,67 @@ func LoadState(h *host.Host) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read state record: %w", err)
 	}
-	if err := json.Unmarshal(data, st); err != nil {
-		return nil, fmt.Errorf("state record %s is damaged (%v); seconf will not guess what it owns: fix or remove it", host.StatePath, err)
+	damaged := func(err error) error {
+		return fmt.Errorf("state record %s is damaged (%v); seconf will not guess what it owns: fix or remove it", host.StatePath, err)
 	}
-	if st.Modules == nil {
-		st.Modules = map[string]ModuleState{}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return nil, damaged(err)
 	}
-	if st.Units == nil {
-		st.Units = map[string]UnitState{}
+	for k, v := range top {
+		switch k {
+		case "version":
+			if err := json.Unmarshal(v, &st.Version); err != nil {
+				return nil, damaged(err)
+			}
+		case "last_apply":
+			if err := json.Unmarshal(v, &st.Last); err != nil {
+				return nil, damaged(err)
+			}
+		default:
+			if string(v) != "null" {
+				st.sections[k] = v
+			}
+		}
+	}
+	if st.Version > stateVersion {
+		return nil, fmt.Errorf("state record %s was written by a newer seconf (version %d); upgrade seconf on this host", host.StatePath, st.Version)
 	}
 	return st, nil
 }
 
+// MarshalJSON writes the version, the sections and the last apply at the
+// top level, keys sorted, so that the file reads the same run after run.
+func (s *State) MarshalJSON() ([]byte, error) {
+	top := map[string]any{"version": s.Version}
+	for k, v := range s.sections {
+		top[k] = v
+	}
+	if s.Last != nil {
+		top["last_apply"] = s.Last
+	}
+	return json.Marshal(top)
+}
+
 // Save writes the state record atomically.
 func (s *State) Save(h *host.Host) error {
-	data, err := json.MarshalIndent(s, "", "  ")
+	data, err := json.Marshal(s)
 	if err != nil {
 		return err
 	}
-	return h.FS.WriteFile(host.StatePath, append(data, '\n'), 0o600)
+	var b bytes.Buffer
+	if err := json.Indent(&b, data, "", "  "); err != nil {
+		return err
+	}
+	b.WriteByte('\n')
+	if err := h.FS.WriteFile(host.StatePath, b.Bytes(), 0o600); err != nil {
+		return err
+	}
+	s.dirty = false
+	return nil
+}
+
+// NewState is an empty state record, as on a host seconf never changed.
+func NewState() *State {
+	return &State{Version: stateVersion, sections: map[string]json.RawMessage{}}
 }

@@ -39,7 +39,10 @@ container "web" {
 }
 `})
 	out := mustSeconf(t, 0, "plan", "--root", root, cfg)
-	if !strings.Contains(out, "Warning: container.web: type httpd_t has no allow rule for /srv/secret shadow_t:dir {") ||
+	// The warning points at the volume block (line 10) and says what is
+	// missing for which label.
+	if !strings.Contains(out, "Warning: Access will be denied") || !strings.Contains(out, "host.hcl line 10") ||
+		!strings.Contains(out, "type httpd_t has no allow rule for /srv/secret shadow_t:dir {") ||
 		!strings.Contains(out, "shadow_t:file {") {
 		t.Errorf("no warning about the denied volume:\n%s", out)
 	}

@@ -107,3 +107,24 @@ func TestOnlineWithoutSystemd(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errs)
 	}
 }
+
+// TestValidateRefusesWhatPlanRefuses: what a renderer cannot write is
+// refused by validate too, without a host, at the attribute's line.
+func TestValidateRefusesWhatPlanRefuses(t *testing.T) {
+	cases := map[string]struct{ hcl, line string }{
+		"image with a space":        {"container \"c\" {\n  image = \"busy box\"\n}\n", "line 2"},
+		"image that is a flag":      {"container \"c\" {\n  image = \"--privileged\"\n}\n", "line 2"},
+		"network that is a flag":    {"container \"c\" {\n  image = \"i\"\n  network = \"--privileged\"\n}\n", "line 3"},
+		"volume with a colon":       {"container \"c\" {\n  image = \"i\"\n  volume {\n    source = \"/a:b\"\n    target = \"/b\"\n  }\n}\n", "line 4"},
+		"mount option with a space": {"mount \"m\" {\n  what = \"/dev/sdb\"\n  where = \"/srv/m\"\n  options = [\"a b\"]\n}\n", "line 4"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			cfg := writeFiles(t, map[string]string{"host.hcl": tc.hcl})
+			_, errs, code := seconf(t, "validate", cfg)
+			if code != 1 || !strings.Contains(errs, "host.hcl "+tc.line) {
+				t.Errorf("validate: exit %d, want 1 with %q; stderr:\n%s", code, tc.line, errs)
+			}
+		})
+	}
+}

@@ -24,14 +24,11 @@ func isTerminal(w io.Writer) bool {
 
 var actionColor = map[engine.Action]string{
 	engine.Create: "\x1b[32m", engine.Update: "\x1b[33m", engine.Restart: "\x1b[33m",
-	engine.Delete: "\x1b[31m", engine.Replace: "\x1b[35m",
+	engine.Delete: "\x1b[31m", engine.Forget: "\x1b[35m",
 }
 
 func (o *options) printPlan(p *engine.Plan) {
 	color := o.color(o.stdout)
-	for _, w := range p.Warnings {
-		fmt.Fprintf(o.stdout, "Warning: %s\n", w)
-	}
 	if !p.Pending() {
 		fmt.Fprintln(o.stdout, "No changes. The host matches the configuration.")
 		return
@@ -59,7 +56,10 @@ func (o *options) printPlan(p *engine.Plan) {
 	}
 	n := p.Counts()
 	fmt.Fprintf(o.stdout, "Plan: %d to create, %d to update, %d to restart, %d to delete.\n",
-		n[engine.Create], n[engine.Update]+n[engine.Replace], n[engine.Restart], n[engine.Delete])
+		n[engine.Create], n[engine.Update], n[engine.Restart], n[engine.Delete])
+	if n[engine.Forget] > 0 {
+		fmt.Fprintf(o.stdout, "%d resource(s) seconf no longer manages will be forgotten and left on the host as they are.\n", n[engine.Forget])
+	}
 }
 
 func indent(s, pre string) string {
@@ -93,11 +93,36 @@ type jsonChange struct {
 	Sensitive bool   `json:"sensitive,omitempty"`
 }
 
+// jsonDiag is a diagnostic as --json prints it.
+type jsonDiag struct {
+	Severity string `json:"severity"`
+	Summary  string `json:"summary"`
+	Detail   string `json:"detail,omitempty"`
+	File     string `json:"file,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	Column   int    `json:"column,omitempty"`
+}
+
+func jsonDiags(diags hcl.Diagnostics) []jsonDiag {
+	var out []jsonDiag
+	for _, d := range diags {
+		jd := jsonDiag{Severity: "warning", Summary: d.Summary, Detail: d.Detail}
+		if d.Severity == hcl.DiagError {
+			jd.Severity = "error"
+		}
+		if d.Subject != nil {
+			jd.File, jd.Line, jd.Column = d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column
+		}
+		out = append(out, jd)
+	}
+	return out
+}
+
 type jsonDoc struct {
 	Plan struct {
-		Changes  []jsonChange `json:"changes"`
-		Pending  bool         `json:"pending"`
-		Warnings []string     `json:"warnings,omitempty"`
+		Changes     []jsonChange `json:"changes"`
+		Pending     bool         `json:"pending"`
+		Diagnostics []jsonDiag   `json:"diagnostics,omitempty"`
 	} `json:"plan"`
 	Apply *struct {
 		Applied []string `json:"applied"`
@@ -116,7 +141,7 @@ func writeJSON(w io.Writer, p *engine.Plan, res *engine.Result, diff bool) error
 		d.Plan.Changes = append(d.Plan.Changes, jc)
 	}
 	d.Plan.Pending = p.Pending()
-	d.Plan.Warnings = p.Warnings
+	d.Plan.Diagnostics = jsonDiags(p.Diags)
 	if res != nil {
 		d.Apply = &struct {
 			Applied []string `json:"applied"`

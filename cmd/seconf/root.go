@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"seconf/modules/container"
 	"seconf/modules/mount"
 	"seconf/modules/selinux"
+	"seconf/modules/units"
 )
 
 // Set at build time with -ldflags "-X main.version=... -X main.commit=...".
@@ -76,6 +76,17 @@ image builds and tests use it.`,
 			cfg, err := o.load(args)
 			if err != nil {
 				return err
+			}
+			// Every provider checks its own blocks, as plan would, without
+			// the host.
+			sel := selinux.New()
+			defer sel.Close()
+			diags := (&engine.Engine{Providers: providers(sel)}).Validate(cfg)
+			if len(diags) > 0 {
+				o.printDiags(o.stderr, diags)
+			}
+			if diags.HasErrors() {
+				return exitError{1}
 			}
 			fmt.Fprintf(o.stdout, "The configuration is valid: %d selinux_module, %d container, %d mount.\n",
 				len(cfg.Modules), len(cfg.Containers), len(cfg.Mounts))
@@ -156,7 +167,7 @@ func (o *options) load(paths []string) (*config.Config, error) {
 	cfg, files, diags := config.Load(paths, config.Options{Vars: vars, Environ: os.Environ()})
 	o.files = files
 	if len(diags) > 0 {
-		o.printDiags(files, diags)
+		o.printDiags(o.stderr, diags)
 	}
 	if diags.HasErrors() {
 		return nil, exitError{1}
@@ -164,9 +175,32 @@ func (o *options) load(paths []string) (*config.Config, error) {
 	return cfg, nil
 }
 
-func (o *options) printDiags(files map[string]*hcl.File, diags hcl.Diagnostics) {
-	w := hcl.NewDiagnosticTextWriter(o.stderr, files, 100, o.color(o.stderr))
+// printDiags writes diagnostics as hcl does: file, line, the source line
+// and what to change.
+func (o *options) printDiags(out io.Writer, diags hcl.Diagnostics) {
+	w := hcl.NewDiagnosticTextWriter(out, o.files, 100, o.color(out))
 	w.WriteDiagnostics(diags)
+}
+
+// planDiags prints a plan's diagnostics: errors on stderr, and an error
+// return; warnings with the plan, on stdout, unless the plan is JSON.
+func (o *options) planDiags(diags hcl.Diagnostics) error {
+	var errs, warns hcl.Diagnostics
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			errs = append(errs, d)
+		} else {
+			warns = append(warns, d)
+		}
+	}
+	if len(warns) > 0 && !o.json {
+		o.printDiags(o.stdout, warns)
+	}
+	if len(errs) > 0 {
+		o.printDiags(o.stderr, errs)
+		return exitError{1}
+	}
+	return nil
 }
 
 // color reports whether w gets ANSI colour.
@@ -183,21 +217,16 @@ func (o *options) newEngine() (*engine.Engine, func(), error) {
 		return nil, nil, err
 	}
 	sel := selinux.New()
-	// Policy first: a unit never runs under a type whose module is not yet
-	// committed. Mounts before containers, whose volumes may need them.
-	e := &engine.Engine{Host: h, Providers: []engine.Provider{sel, engine.NewUnits(mount.Source{}, container.Source{})}}
+	e := &engine.Engine{Host: h, Providers: providers(sel)}
 	return e, func() { sel.Close(); h.Close() }, nil
 }
 
-// planError prints an error that points into the configuration the way
-// config errors are printed: file, line and the source line.
-func (o *options) planError(err error) error {
-	var de *engine.DiagError
-	if errors.As(err, &de) {
-		o.printDiags(o.files, de.Diags)
-		return exitError{1}
-	}
-	return err
+// providers are the configuration's providers in the order they apply:
+// policy first, so that a unit never runs a container under a type whose
+// module is not yet committed; mounts before containers, whose volumes may
+// need them.
+func providers(sel *selinux.Provider) []engine.Provider {
+	return []engine.Provider{sel, units.New(units.Section, mount.Source{}, container.Source{})}
 }
 
 // open loads the configuration and makes the engine for one command; done
@@ -231,9 +260,9 @@ func (o *options) runPlan(ctx context.Context, paths []string) error {
 	}
 	defer done()
 	e.Advise = true
-	p, err := e.Plan(ctx, cfg)
-	if err != nil {
-		return o.planError(err)
+	p, diags := e.Plan(ctx, cfg)
+	if err := o.planDiags(diags); err != nil {
+		return err
 	}
 	if o.json {
 		if err := writeJSON(o.stdout, p.Plan, nil, o.diff); err != nil {
@@ -259,20 +288,20 @@ func (o *options) runApply(ctx context.Context, paths []string) error {
 		return err
 	}
 	defer unlock()
-	p, err := e.Plan(ctx, cfg)
-	if err != nil {
-		return o.planError(err)
+	p, diags := e.Plan(ctx, cfg)
+	if err := o.planDiags(diags); err != nil {
+		return err
 	}
 	if !o.json {
 		o.printPlan(p.Plan)
 	}
-	if !p.Plan.Pending() {
-		if o.json {
-			return writeJSON(o.stdout, p.Plan, &engine.Result{}, o.diff)
-		}
-		return nil
-	}
 	res, applyErr := e.Apply(ctx, p)
+	if !p.Plan.Pending() {
+		if o.json && applyErr == nil {
+			return writeJSON(o.stdout, p.Plan, res, o.diff)
+		}
+		return applyErr
+	}
 	if o.json {
 		if err := writeJSON(o.stdout, p.Plan, res, o.diff); err != nil {
 			return err

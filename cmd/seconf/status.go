@@ -11,6 +11,7 @@ import (
 
 	"seconf/engine"
 	"seconf/modules/timer"
+	"seconf/modules/units"
 )
 
 func newStatusCommand(o *options) *cobra.Command {
@@ -36,9 +37,9 @@ type statusDoc struct {
 	LastApply *jsonSummary `json:"last_apply"`
 	Timer     jsonTimer    `json:"timer"`
 	Drift     struct {
-		Pending  bool         `json:"pending"`
-		Changes  []jsonChange `json:"changes"`
-		Warnings []string     `json:"warnings,omitempty"`
+		Pending     bool         `json:"pending"`
+		Changes     []jsonChange `json:"changes"`
+		Diagnostics []jsonDiag   `json:"diagnostics,omitempty"`
 	} `json:"drift"`
 }
 
@@ -65,9 +66,9 @@ func (o *options) runStatus(ctx context.Context, paths []string) error {
 	if err != nil {
 		return err
 	}
-	p, err := e.Plan(ctx, cfg)
-	if err != nil {
-		return o.planError(err)
+	p, diags := e.Plan(ctx, cfg)
+	if err := o.planDiags(diags); err != nil {
+		return err
 	}
 	var doc statusDoc
 	if l := st.Last; l != nil {
@@ -76,11 +77,15 @@ func (o *options) runStatus(ctx context.Context, paths []string) error {
 			doc.LastApply.Changed = []string{}
 		}
 	}
-	if u, ok := st.Units[timer.ID]; ok {
+	recs, err := units.Records(st, units.Section)
+	if err != nil {
+		return err
+	}
+	if u, ok := recs[timer.ID]; ok {
 		doc.Timer = jsonTimer{Installed: true, Unit: u.Unit, Files: u.Files}
 	}
 	doc.Drift.Pending = p.Plan.Pending()
-	doc.Drift.Warnings = p.Plan.Warnings
+	doc.Drift.Diagnostics = jsonDiags(p.Plan.Diags)
 	doc.Drift.Changes = []jsonChange{}
 	for _, c := range p.Plan.Changes {
 		if c.Action == engine.NoOp {

@@ -15,6 +15,7 @@ import (
 	"seconf/engine"
 	"seconf/host"
 	"seconf/modules/timer"
+	"seconf/modules/units"
 )
 
 // timerOptions are the flags of `seconf timer install`.
@@ -159,7 +160,7 @@ func (o *options) timerEngine(s *timer.Settings) (*engine.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &engine.Engine{Host: h, Providers: []engine.Provider{engine.NewUnits(timer.Source{Settings: s})}}, nil
+	return &engine.Engine{Host: h, Providers: []engine.Provider{units.New(units.Section, timer.Source{Settings: s})}}, nil
 }
 
 func (o *options) host() (*host.Host, error) {
@@ -215,8 +216,8 @@ func (o *options) converge(ctx context.Context, s *timer.Settings, nothing strin
 	if err != nil {
 		return err
 	}
-	p, err := e.Plan(ctx, &config.Config{})
-	if err != nil {
+	p, diags := e.Plan(ctx, &config.Config{})
+	if err := o.planDiags(diags); err != nil {
 		return err
 	}
 	if !p.Plan.Pending() {
@@ -256,7 +257,7 @@ func keepLast(h *host.Host, last *engine.ApplySummary) error {
 func tidy(h *host.Host) {
 	h.FS.Remove(path.Join(host.UnitDir, timer.WantedBy+".wants")) // fails unless empty
 	st, err := engine.LoadState(h)
-	if err != nil || len(st.Modules) > 0 || len(st.Units) > 0 || st.Last != nil {
+	if err != nil || !st.Empty() {
 		return
 	}
 	if h.FS.Remove(host.StatePath) == nil {

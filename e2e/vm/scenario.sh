@@ -4,15 +4,10 @@
 #
 #   sh scenario.sh boot1|boot2
 #
-# The working directory holds this script, configs/ and, when the host could
-# build it, the seconf binary. Results go to $SECONF_E2E_OUT/results.<phase>,
+# The working directory holds this script, configs/ and the seconf binary. Results go to $SECONF_E2E_OUT/results.<phase>,
 # one "PASS: ...", "FAIL: ..." or "SKIP: ..." line per check; everything else
 # this script prints is the log (scenario.<phase>.log).
 #
-# With ./seconf the configuration is applied with seconf; without it the same
-# state is made by hand (semodule, a hand-written quadlet file), so that the
-# SELinux checks run before seconf exists, and the seconf-only checks are
-# skipped.
 set -u
 
 phase=${1:?usage: scenario.sh boot1|boot2}
@@ -25,7 +20,6 @@ quadlet=/etc/containers/systemd/logger.container
 audit_log=/var/log/audit/audit.log
 : >"$results"
 
-if [ -x "$here/seconf" ]; then mode=seconf; else mode=by-hand; fi
 
 # ---------------------------------------------------------------- reporting
 
@@ -39,7 +33,6 @@ check() {
 	log "--- check: $name"
 	if "$@"; then result PASS "$name"; else result FAIL "$name"; fi
 }
-skip() { result SKIP "$1 ($2)"; }
 
 # run CMD...: logs the command, its output and its exit status. The output is
 # read through a pipe (command substitution): confined domains such as podman_t
@@ -107,19 +100,6 @@ import_image() {
 	done
 	tar -C /var/lib/seconf-e2e/busybox-root -cf - . |
 		run podman import --change 'CMD ["/bin/sh"]' - localhost/busybox:latest
-}
-
-# The state seconf apply of configs/logger makes, made by hand.
-setup_by_hand() {
-	rm -rf /var/lib/seconf-e2e/build
-	mkdir -p /var/lib/seconf-e2e/build
-	cp "$configs/logger/container_logger.te" /var/lib/seconf-e2e/build/
-	(cd /var/lib/seconf-e2e/build && run make -f /usr/share/selinux/devel/Makefile container_logger.pp) || return 1
-	run semodule -X 400 -i /var/lib/seconf-e2e/build/container_logger.pp || return 1
-	mkdir -p /etc/containers/systemd
-	cp "$configs/by-hand/logger.container" "$quadlet"
-	run systemctl daemon-reload || return 1
-	run systemctl start "$unit"
 }
 
 seconf() { run "$here/seconf" "$@"; }
@@ -249,41 +229,25 @@ check_no_logger_denials() {
 # ---------------------------------------------------------------- phases
 
 boot1() {
-	log "mode: $mode"
 	run getenforce
 	check "image localhost/busybox imported" import_image
-	if [ "$mode" = seconf ]; then
-		apply "$configs/logger"
-		check "1 seconf apply installs container_logger and starts $unit" check_applied
-		check "1 seconf apply starts $unit through D-Bus (runs no systemctl)" check_no_systemctl
-		check "1 seconf plan --detailed-exitcode exits 0 after apply" plan_clean "$configs/logger"
-	else
-		setup_by_hand
-		check "1 [by hand] container_logger installed, $unit started" check_applied
-		skip "1 seconf plan --detailed-exitcode exits 0 after apply" "no seconf binary"
-	fi
+	apply "$configs/logger"
+	check "1 seconf apply installs container_logger and starts $unit" check_applied
+	check "1 seconf apply starts $unit through D-Bus (runs no systemctl)" check_no_systemctl
+	check "1 seconf plan --detailed-exitcode exits 0 after apply" plan_clean "$configs/logger"
 	check "2 logger runs as container_logger_t (ps -eZ)" check_runs_as_type
 	check "2 logger reads $(log_file), creates and removes /var/log/foobar" check_log_access
 	check "3 container_t with the same volume is denied, AVC in the audit log" check_default_denied
 	check "4 /var/log keeps var_log_t" check_labels_kept
-	if [ "$mode" = seconf ]; then
-		check "5 a changed module is installed and restarts $unit" check_module_change_restarts
-		check "5 seconf plan --detailed-exitcode exits 0 after the change" plan_clean "$configs/logger-changed"
-	else
-		skip "5 a changed module is installed and restarts $unit" "no seconf binary"
-	fi
+	check "5 a changed module is installed and restarts $unit" check_module_change_restarts
+	check "5 seconf plan --detailed-exitcode exits 0 after the change" plan_clean "$configs/logger-changed"
 	dump_state
 }
 
 boot2() {
-	log "mode: $mode"
 	check "6 after a reboot $unit runs as container_logger_t without seconf" check_running_after_reboot
-	if [ "$mode" = seconf ]; then
-		check "5 removing container and module stops $unit and removes both" check_removed
-		check "5 seconf plan --detailed-exitcode exits 0 after the removal" plan_clean "$configs/removed"
-	else
-		skip "5 removing container and module stops $unit and removes both" "no seconf binary"
-	fi
+	check "5 removing container and module stops $unit and removes both" check_removed
+	check "5 seconf plan --detailed-exitcode exits 0 after the removal" plan_clean "$configs/removed"
 	check "5 no AVC denial for container_logger_t during the run" check_no_logger_denials
 	dump_state
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"seconf/config"
-	"seconf/engine"
+	"seconf/modules/units"
 )
 
 // fuzzInput is one fuzzed container: the values that are free text
@@ -77,12 +77,12 @@ func (in fuzzInput) refused(quadlet bool) bool {
 	return false
 }
 
-func fuzzRender(t *testing.T, in fuzzInput, rendering string, render func(*config.Container, Links, string) ([]engine.File, error)) {
+func fuzzRender(t *testing.T, in fuzzInput, rendering string, render func(*config.Container, Links) ([]units.File, error)) {
 	if !in.valid() {
 		t.Skip("config refuses this input")
 	}
 	c := in.container()
-	files, err := render(c, Links{}, "host.hcl")
+	files, err := render(c, Links{})
 	if refused := in.refused(rendering == "quadlet"); refused != (err != nil) {
 		t.Fatalf("refused by the rules: %v; render error: %v", refused, err)
 	}
@@ -98,7 +98,7 @@ func fuzzRender(t *testing.T, in fuzzInput, rendering string, render func(*confi
 			}
 		}
 	}
-	ref, err := render(in.plainInput().container(), Links{}, "host.hcl")
+	ref, err := render(in.plainInput().container(), Links{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,8 @@ import (
 
 	"github.com/coreos/go-systemd/v22/unit"
 
-	"seconf/engine"
 	"seconf/internal/testenv"
+	"seconf/modules/units"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -149,7 +149,7 @@ func (o opts) one(t testing.TB, key string) string {
 }
 
 // fileByExt returns the rendered file with the extension.
-func fileByExt(t testing.TB, files []engine.File, ext string) engine.File {
+func fileByExt(t testing.TB, files []units.File, ext string) units.File {
 	t.Helper()
 	for _, f := range files {
 		if filepath.Ext(f.Path) == ext {
@@ -157,7 +157,7 @@ func fileByExt(t testing.TB, files []engine.File, ext string) engine.File {
 		}
 	}
 	t.Fatalf("no %s file among %d", ext, len(files))
-	return engine.File{}
+	return units.File{}
 }
 
 func quadletBin(t *testing.T) string {

@@ -8,11 +8,12 @@ import (
 	"unicode"
 
 	"seconf/config"
-	"seconf/engine"
 	"seconf/host"
+	"seconf/internal/unitfile"
+	"seconf/modules/units"
 )
 
-// Where the renderings put their files and which programs they run.
+// The programs the renderings run, as the managed host has them.
 const (
 	Podman = host.PodmanBin
 	Docker = host.DockerBin
@@ -33,14 +34,14 @@ type Links struct {
 type spec struct {
 	c       *config.Container
 	links   Links
-	header  string
+	header  string   // the first line of every file, without "# "
 	volumes []string // podman/docker -v values: SRC:DST[:OPTS]
 	env     []string // KEY=VALUE, sorted by key
 	envFile string   // the EnvironmentFile when any value is sensitive
 }
 
-func newSpec(c *config.Container, links Links, origin string) (*spec, error) {
-	s := &spec{c: c, links: links, header: header(origin, c.ID())}
+func newSpec(c *config.Container, links Links) (*spec, error) {
+	s := &spec{c: c, links: links, header: units.HeaderFor(c.ID())}
 	// Checked in a fixed order, so that the same block gives the same error.
 	tokens := [][2]string{{"image", c.Image}}
 	for _, opt := range [][2]string{{"network", c.Network}, {"user", c.User}, {"selinux_type", c.SELinuxType}, {"selinux_level", c.SELinuxLevel}} {
@@ -53,23 +54,23 @@ func newSpec(c *config.Container, links Links, origin string) (*spec, error) {
 	}
 	for _, t := range tokens {
 		if err := checkToken(t[0], t[1]); err != nil {
-			return nil, err
+			return nil, &attrError{attr: t[0], err: err}
 		}
 	}
 	for _, a := range c.Command {
 		if err := checkText("command argument", a); err != nil {
-			return nil, err
+			return nil, &attrError{attr: "command", err: err}
 		}
 	}
 	switch c.Restart {
 	case "always", "on-failure", "no":
 	default:
-		return nil, fmt.Errorf("restart %q is not one of always, on-failure, no", c.Restart)
+		return nil, attrErr("restart", "restart %q is not one of always, on-failure, no", c.Restart)
 	}
-	for _, v := range c.Volumes {
+	for i, v := range c.Volumes {
 		vol, err := volume(v)
 		if err != nil {
-			return nil, err
+			return nil, &attrError{attr: fmt.Sprintf("volume.source%d", i), err: err}
 		}
 		s.volumes = append(s.volumes, vol)
 	}
@@ -80,13 +81,14 @@ func newSpec(c *config.Container, links Links, origin string) (*spec, error) {
 		// whitespace; refuse such names everywhere, so that a value turning
 		// sensitive never changes what the container sees.
 		if k == "" || strings.HasPrefix(k, "#") || strings.IndexFunc(k, unicode.IsSpace) >= 0 {
-			return nil, fmt.Errorf("environment name %q cannot be passed to a container", k)
+			return nil, attrErr("environment", "environment name %q cannot be passed to a container", k)
 		}
 		if err := checkText("environment name", k); err != nil {
-			return nil, err
+			return nil, &attrError{attr: "environment", err: err}
 		}
-		if err := checkText("environment value of "+k, c.Environment[k]); err != nil {
-			return nil, err
+		// The value is not named: it may be a secret.
+		if _, bad := unitfile.Control(c.Environment[k]); bad {
+			return nil, attrErr("environment", "the environment value of %s holds a control character; remove it", k)
 		}
 		keys = append(keys, k)
 		sensitive = sensitive || c.Sensitive[k]
@@ -137,129 +139,123 @@ func volume(v config.Volume) (string, error) {
 
 // description is the unit's Description=; it holds only the validated name.
 func (s *spec) description() string {
-	return specifiers("container " + s.c.Name + " (seconf)")
+	return unitfile.Specifiers("container " + s.c.Name + " (seconf)")
 }
 
 // envFileData is the EnvironmentFile: KEY=VALUE lines, read literally by
 // podman and docker (no quoting, no expansion), behind the header comment.
 func (s *spec) envFileData() []byte {
 	var b strings.Builder
-	b.WriteString(s.header + "\n")
+	b.WriteString("# " + s.header + "\n")
 	for _, kv := range s.env {
 		b.WriteString(kv + "\n")
 	}
 	return []byte(b.String())
 }
 
-func (s *spec) files(unitPath string, unit *unitFile) []engine.File {
-	fs := []engine.File{{Path: unitPath, Data: unit.bytes(), Mode: 0o644}}
+func (s *spec) files(unitPath string, unit *unitfile.File) []units.File {
+	fs := []units.File{{Path: unitPath, Data: unit.Bytes(), Mode: 0o644}}
 	if s.envFile != "" {
-		fs = append(fs, engine.File{Path: s.envFile, Data: s.envFileData(), Mode: 0o600, Sensitive: true})
+		fs = append(fs, units.File{Path: s.envFile, Data: s.envFileData(), Mode: 0o600, Sensitive: true})
 	}
 	return fs
 }
 
 // unitDeps writes the [Unit] dependencies every rendering shares.
-func (s *spec) unitDeps(u *unitFile) {
+func (s *spec) unitDeps(u *unitfile.File) {
 	for _, n := range s.links.Units {
-		u.add("Unit", "After", specifiers(n))
-		u.add("Unit", "Requires", specifiers(n))
+		u.AddOnce("Unit", "After", unitfile.Specifiers(n))
+		u.AddOnce("Unit", "Requires", unitfile.Specifiers(n))
 	}
 	for _, p := range s.links.MountsFor {
-		u.add("Unit", "RequiresMountsFor", quote(specifiers(p)))
+		u.AddOnce("Unit", "RequiresMountsFor", unitfile.Quote(unitfile.Specifiers(p)))
 	}
 }
 
-func (s *spec) install(u *unitFile) {
+func (s *spec) install(u *unitfile.File) {
 	if s.c.Enabled {
-		u.add("Install", "WantedBy", "multi-user.target")
+		u.Add("Install", "WantedBy", "multi-user.target")
 	}
 }
 
 // RenderQuadlet renders a podman container as a quadlet .container file;
 // quadlet's generator turns it into NAME.service at boot and daemon-reload.
-func RenderQuadlet(c *config.Container, links Links, origin string) ([]engine.File, error) {
-	s, err := newSpec(c, links, origin)
+func RenderQuadlet(c *config.Container, links Links) ([]units.File, error) {
+	s, err := newSpec(c, links)
 	if err != nil {
 		return nil, err
 	}
 	// Quadlet reads these suffixes as references to its own units.
 	if strings.HasSuffix(c.Image, ".image") || strings.HasSuffix(c.Image, ".build") {
-		return nil, fmt.Errorf("image %q ends like a quadlet unit name, which quadlet would look up; use quadlet = false", c.Image)
+		return nil, attrErr("image", "image %q ends like a quadlet unit name, which quadlet would look up; use quadlet = false", c.Image)
 	}
 	if strings.HasSuffix(c.Network, ".network") || strings.HasSuffix(c.Network, ".container") {
-		return nil, fmt.Errorf("network %q ends like a quadlet unit name, which quadlet would look up; use quadlet = false", c.Network)
+		return nil, attrErr("network", "network %q ends like a quadlet unit name, which quadlet would look up; use quadlet = false", c.Network)
 	}
 	// Quadlet re-quotes Exec= words into ExecStart= but leaves an empty word
 	// out and a lone ";" unquoted (a command separator to systemd).
 	for _, a := range c.Command {
 		if a == "" || a == ";" {
-			return nil, fmt.Errorf("command argument %q cannot pass through quadlet; use quadlet = false", a)
+			return nil, attrErr("command", "command argument %q cannot pass through quadlet; use quadlet = false", a)
 		}
 	}
-	u := newUnitFile(s.header)
-	u.add("Unit", "Description", s.description())
+	u := unitfile.New(s.header)
+	u.Add("Unit", "Description", s.description())
 	s.unitDeps(u) // volume sources: quadlet adds RequiresMountsFor itself
 	// Every value below ends up in the generated ExecStart=, where systemd
 	// expands % and $: execValue escapes both.
-	u.add("Container", "ContainerName", c.Name)
-	u.add("Container", "Image", execValue(c.Image))
+	u.Add("Container", "ContainerName", c.Name)
+	u.Add("Container", "Image", unitfile.Value(c.Image))
 	if len(c.Command) > 0 {
-		cmd := &cmdline{}
-		cmd.add(c.Command...)
-		u.add("Container", "Exec", cmd.String())
+		u.Add("Container", "Exec", unitfile.NewCmdline().Add(c.Command...).String())
 	}
 	if c.Network != "" {
-		u.add("Container", "Network", execValue(c.Network))
+		u.Add("Container", "Network", unitfile.Value(c.Network))
 	}
 	if c.SELinuxType != "" {
-		u.add("Container", "SecurityLabelType", execValue(c.SELinuxType))
+		u.Add("Container", "SecurityLabelType", unitfile.Value(c.SELinuxType))
 	}
 	if c.SELinuxLevel != "" {
-		u.add("Container", "SecurityLabelLevel", execValue(c.SELinuxLevel))
+		u.Add("Container", "SecurityLabelLevel", unitfile.Value(c.SELinuxLevel))
 	}
 	if c.User != "" {
-		u.add("Container", "User", execValue(c.User))
+		u.Add("Container", "User", unitfile.Value(c.User))
 	}
 	for _, v := range s.volumes {
-		u.add("Container", "Volume", execValue(v))
+		u.Add("Container", "Volume", unitfile.Value(v))
 	}
 	for _, p := range c.Publish {
-		u.add("Container", "PublishPort", execValue(p))
+		u.Add("Container", "PublishPort", unitfile.Value(p))
 	}
 	if s.envFile != "" {
-		u.add("Container", "EnvironmentFile", s.envFile)
+		u.Add("Container", "EnvironmentFile", s.envFile)
 	} else {
 		for _, kv := range s.env {
-			u.add("Container", "Environment", arg(kv))
+			u.Add("Container", "Environment", unitfile.Word(kv))
 		}
 	}
 	if c.Privileged {
-		u.add("Container", "PodmanArgs", "--privileged")
+		u.Add("Container", "PodmanArgs", "--privileged")
 	}
-	u.add("Service", "Restart", c.Restart)
+	u.Add("Service", "Restart", c.Restart)
 	s.install(u)
 	return s.files(path.Join(host.QuadletDir, c.Name+".container"), u), nil
 }
-
-// execValue escapes a checked token that quadlet copies into ExecStart=.
-func execValue(v string) string { return strings.ReplaceAll(specifiers(v), "$", "$$") }
 
 // podmanRun is the podman command line quadlet generates for the same
 // container, flag for flag and in quadlet's order (podman v5.4
 // pkg/systemd/quadlet ConvertContainer), so that the two renderings run the
 // same container; a test holds them together.
-func (s *spec) podmanRun() *cmdline {
+func (s *spec) podmanRun() *unitfile.Cmdline {
 	c := s.c
-	cmd := &cmdline{}
-	cmd.raw(Podman, "run")
-	cmd.add("--name", c.Name)
+	cmd := unitfile.NewCmdline(Podman, "run")
+	cmd.Add("--name", c.Name)
 	// The cid file lets ExecStop remove the container even if conmon died.
-	cmd.raw("--cidfile=%t/%N.cid", "--replace", "--rm", "--cgroups=split")
+	cmd.Raw("--cidfile=%t/%N.cid", "--replace", "--rm", "--cgroups=split")
 	if c.Network != "" {
-		cmd.add("--network", c.Network)
+		cmd.Add("--network", c.Network)
 	}
-	cmd.raw("--sdnotify=conmon", "-d")
+	cmd.Raw("--sdnotify=conmon", "-d")
 	s.runArgs(cmd, "--publish")
 	return cmd
 }
@@ -267,82 +263,75 @@ func (s *spec) podmanRun() *cmdline {
 // RenderPodmanService renders a podman container as a plain service running
 // podman run, for hosts without quadlet (Debian 12's podman 4.3). It is the
 // unit quadlet would generate from RenderQuadlet's file.
-func RenderPodmanService(c *config.Container, links Links, origin string) ([]engine.File, error) {
-	s, err := newSpec(c, links, origin)
+func RenderPodmanService(c *config.Container, links Links) ([]units.File, error) {
+	s, err := newSpec(c, links)
 	if err != nil {
 		return nil, err
 	}
-	u := newUnitFile(s.header)
-	u.add("Unit", "Description", s.description())
+	u := unitfile.New(s.header)
+	u.Add("Unit", "Description", s.description())
 	// Image pulls need the network up.
-	u.add("Unit", "Wants", "network-online.target")
-	u.add("Unit", "After", "network-online.target")
+	u.Add("Unit", "Wants", "network-online.target")
+	u.Add("Unit", "After", "network-online.target")
 	s.unitDeps(u)
-	u.add("Unit", "RequiresMountsFor", "%t/containers")
+	u.Add("Unit", "RequiresMountsFor", "%t/containers")
 	for _, v := range c.Volumes {
-		u.add("Unit", "RequiresMountsFor", quote(specifiers(v.Source)))
+		u.AddOnce("Unit", "RequiresMountsFor", unitfile.Quote(unitfile.Specifiers(v.Source)))
 	}
-	u.add("Service", "Environment", "PODMAN_SYSTEMD_UNIT=%n")
-	u.add("Service", "Restart", c.Restart)
+	u.Add("Service", "Environment", "PODMAN_SYSTEMD_UNIT=%n")
+	u.Add("Service", "Restart", c.Restart)
 	// conmon reports readiness (--sdnotify=conmon) and stays as the main
 	// process; mixed lets it stop the container before the rest is killed.
-	u.add("Service", "Type", "notify")
-	u.add("Service", "NotifyAccess", "all")
-	u.add("Service", "KillMode", "mixed")
-	u.add("Service", "Delegate", "yes")
-	u.add("Service", "SyslogIdentifier", "%N")
+	u.Add("Service", "Type", "notify")
+	u.Add("Service", "NotifyAccess", "all")
+	u.Add("Service", "KillMode", "mixed")
+	u.Add("Service", "Delegate", "yes")
+	u.Add("Service", "SyslogIdentifier", "%N")
 	// podman 4's rm --cidfile leaves the file behind (podman 5 deletes it),
 	// and run --cidfile refuses an existing one: without this a restart fails.
-	u.add("Service", "ExecStartPre", "-/bin/rm -f %t/%N.cid")
-	u.add("Service", "ExecStart", s.podmanRun().String())
+	u.Add("Service", "ExecStartPre", "-/bin/rm -f %t/%N.cid")
+	u.Add("Service", "ExecStart", s.podmanRun().String())
 	rm := Podman + " rm -v -f -i --cidfile=%t/%N.cid"
-	u.add("Service", "ExecStop", rm)
+	u.Add("Service", "ExecStop", rm)
 	// ExecStopPost runs even when conmon was killed and ExecStop was not.
-	u.add("Service", "ExecStopPost", "-"+rm)
+	u.Add("Service", "ExecStopPost", "-"+rm)
 	s.install(u)
 	return s.files(path.Join(host.UnitDir, c.Name+".service"), u), nil
 }
 
 // RenderDockerService renders a docker container as a service running
 // docker run in the foreground.
-func RenderDockerService(c *config.Container, links Links, origin string) ([]engine.File, error) {
-	s, err := newSpec(c, links, origin)
+func RenderDockerService(c *config.Container, links Links) ([]units.File, error) {
+	s, err := newSpec(c, links)
 	if err != nil {
 		return nil, err
 	}
-	u := newUnitFile(s.header)
-	u.add("Unit", "Description", s.description())
-	u.add("Unit", "Wants", "network-online.target")
-	u.add("Unit", "After", "network-online.target")
-	u.add("Unit", "After", "docker.service")
-	u.add("Unit", "Requires", "docker.service")
+	u := unitfile.New(s.header)
+	u.Add("Unit", "Description", s.description())
+	u.Add("Unit", "Wants", "network-online.target")
+	u.Add("Unit", "After", "network-online.target")
+	u.Add("Unit", "After", "docker.service")
+	u.Add("Unit", "Requires", "docker.service")
 	s.unitDeps(u)
 	for _, v := range c.Volumes {
-		u.add("Unit", "RequiresMountsFor", quote(specifiers(v.Source)))
+		u.AddOnce("Unit", "RequiresMountsFor", unitfile.Quote(unitfile.Specifiers(v.Source)))
 	}
-	u.add("Service", "Restart", c.Restart)
+	u.Add("Service", "Restart", c.Restart)
 	// A container left over from a crash would make the name clash; "-"
 	// ignores the error when there is none.
-	pre := &cmdline{}
-	pre.raw("-"+Docker, "rm", "-f")
-	pre.add(c.Name)
-	u.add("Service", "ExecStartPre", pre.String())
-	u.add("Service", "ExecStart", s.dockerRun().String())
-	stop := &cmdline{}
-	stop.raw(Docker, "stop")
-	stop.add(c.Name)
-	u.add("Service", "ExecStop", stop.String())
+	u.Add("Service", "ExecStartPre", unitfile.NewCmdline("-"+Docker, "rm", "-f").Add(c.Name).String())
+	u.Add("Service", "ExecStart", s.dockerRun().String())
+	u.Add("Service", "ExecStop", unitfile.NewCmdline(Docker, "stop").Add(c.Name).String())
 	s.install(u)
 	return s.files(path.Join(host.UnitDir, c.Name+".service"), u), nil
 }
 
-func (s *spec) dockerRun() *cmdline {
+func (s *spec) dockerRun() *unitfile.Cmdline {
 	c := s.c
-	cmd := &cmdline{}
-	cmd.raw(Docker, "run", "--rm")
-	cmd.add("--name", c.Name)
+	cmd := unitfile.NewCmdline(Docker, "run", "--rm")
+	cmd.Add("--name", c.Name)
 	if c.Network != "" {
-		cmd.add("--network", c.Network)
+		cmd.Add("--network", c.Network)
 	}
 	s.runArgs(cmd, "-p")
 	return cmd
@@ -350,33 +339,33 @@ func (s *spec) dockerRun() *cmdline {
 
 // runArgs adds what podman run and docker run spell alike: labels, user,
 // volumes, ports, environment, then the image and its command.
-func (s *spec) runArgs(cmd *cmdline, publishFlag string) {
+func (s *spec) runArgs(cmd *unitfile.Cmdline, publishFlag string) {
 	c := s.c
 	if c.SELinuxType != "" {
-		cmd.add("--security-opt", "label=type:"+c.SELinuxType)
+		cmd.Add("--security-opt", "label=type:"+c.SELinuxType)
 	}
 	if c.SELinuxLevel != "" {
-		cmd.add("--security-opt", "label=level:"+c.SELinuxLevel)
+		cmd.Add("--security-opt", "label=level:"+c.SELinuxLevel)
 	}
 	if c.User != "" {
-		cmd.add("--user", c.User)
+		cmd.Add("--user", c.User)
 	}
 	for _, v := range s.volumes {
-		cmd.add("-v", v)
+		cmd.Add("-v", v)
 	}
 	for _, p := range c.Publish {
-		cmd.add(publishFlag, p)
+		cmd.Add(publishFlag, p)
 	}
 	if s.envFile != "" {
-		cmd.add("--env-file", s.envFile)
+		cmd.Add("--env-file", s.envFile)
 	} else {
 		for _, kv := range s.env {
-			cmd.add("--env", kv)
+			cmd.Add("--env", kv)
 		}
 	}
 	if c.Privileged {
-		cmd.add("--privileged")
+		cmd.Add("--privileged")
 	}
-	cmd.add(c.Image)
-	cmd.add(c.Command...)
+	cmd.Add(c.Image)
+	cmd.Add(c.Command...)
 }

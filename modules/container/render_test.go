@@ -11,8 +11,9 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"seconf/config"
-	"seconf/engine"
 	"seconf/internal/testenv"
+	"seconf/internal/unitfile"
+	"seconf/modules/units"
 )
 
 // ctr is a container as config.Load would decode it, with the defaults.
@@ -109,14 +110,14 @@ var renderCases = []renderCase{
 // renderings are the three ways a container can be written.
 var renderings = []struct {
 	name   string
-	render func(*config.Container, Links, string) ([]engine.File, error)
+	render func(*config.Container, Links) ([]units.File, error)
 }{
 	{"quadlet", RenderQuadlet},
 	{"podman service", RenderPodmanService},
 	{"docker service", RenderDockerService},
 }
 
-func show(files []engine.File, err error) string {
+func show(files []units.File, err error) string {
 	if err != nil {
 		return "error: " + err.Error() + "\n"
 	}
@@ -133,7 +134,7 @@ func TestGolden(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var b strings.Builder
 			for _, r := range renderings {
-				fmt.Fprintf(&b, "=== %s ===\n%s\n", r.name, show(r.render(tc.c, tc.links, "host.hcl")))
+				fmt.Fprintf(&b, "=== %s ===\n%s\n", r.name, show(r.render(tc.c, tc.links)))
 			}
 			golden(t, filepath.Join("testdata", "golden", tc.name+".golden"), b.String())
 		})
@@ -152,7 +153,7 @@ func TestParseBack(t *testing.T) {
 	for _, tc := range renderCases {
 		for _, r := range renderings {
 			t.Run(tc.name+"/"+r.name, func(t *testing.T) {
-				files, err := r.render(tc.c, tc.links, "host.hcl")
+				files, err := r.render(tc.c, tc.links)
 				if err != nil {
 					if r.name == "quadlet" && tc.name == "command-empty-arg" {
 						return
@@ -166,7 +167,7 @@ func TestParseBack(t *testing.T) {
 }
 
 // checkParseBack is shared with the fuzz targets.
-func checkParseBack(t testing.TB, rendering string, c *config.Container, links Links, files []engine.File) {
+func checkParseBack(t testing.TB, rendering string, c *config.Container, links Links, files []units.File) {
 	t.Helper()
 	vols := wantVolumes(c)
 	if rendering == "quadlet" {
@@ -223,7 +224,7 @@ func checkParseBack(t testing.TB, rendering string, c *config.Container, links L
 	// Environment= lines would be.
 	var quoted []string
 	for _, e := range envs {
-		quoted = append(quoted, arg(e))
+		quoted = append(quoted, unitfile.Word(e))
 	}
 	checkEnv(t, c, files, quoted, envFiles)
 	if c.SELinuxType != "" && !hasPair(flags, "--security-opt", "label=type:"+c.SELinuxType) {
@@ -273,7 +274,7 @@ func wantVolumes(c *config.Container) []string {
 
 // checkEnv: with a sensitive value, no value reaches the unit and all of
 // them are in the 0600 env file; otherwise each is one Environment word.
-func checkEnv(t testing.TB, c *config.Container, files []engine.File, lines, envFiles []string) {
+func checkEnv(t testing.TB, c *config.Container, files []units.File, lines, envFiles []string) {
 	t.Helper()
 	var want []string
 	for k, v := range c.Environment {
@@ -313,7 +314,7 @@ func checkEnv(t testing.TB, c *config.Container, files []engine.File, lines, env
 		t.Errorf("env file %s mode %o sensitive %v", f.Path, f.Mode, f.Sensitive)
 	}
 	lns := strings.Split(strings.TrimSuffix(string(f.Data), "\n"), "\n")
-	if !strings.HasPrefix(lns[0], engine.Header) {
+	if !strings.HasPrefix(lns[0], units.Header) {
 		t.Errorf("env file starts %q", lns[0])
 	}
 	if d := cmp.Diff(want, lns[1:]); d != "" {
@@ -378,15 +379,15 @@ func checkInstall(t testing.TB, c *config.Container, o opts) {
 	}
 }
 
-// TestHeader: every file starts with the ownership header naming its source.
+// TestHeader: every file starts with the ownership header naming its resource.
 func TestHeader(t *testing.T) {
 	c := ctr("app", func(c *config.Container) {
 		c.Environment = map[string]string{"K": "v"}
 		c.Sensitive = map[string]bool{"K": true}
 	})
-	want := engine.Header + " from conf/host.hcl (container.app). Edits are overwritten.\n"
+	want := units.Header + " (container.app). Edits are overwritten.\n"
 	for _, r := range renderings {
-		files, err := r.render(c, Links{}, "conf/host.hcl")
+		files, err := r.render(c, Links{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -432,7 +433,7 @@ func TestRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := ctr("app", tc.edit)
 			for _, r := range renderings {
-				_, err := r.render(c, Links{}, "host.hcl")
+				_, err := r.render(c, Links{})
 				wantErr := !tc.quadlet || r.name == "quadlet"
 				if wantErr && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 					t.Errorf("%s: error %v, want one mentioning %q", r.name, err, tc.want)

@@ -1,83 +1,108 @@
 package container
 
 import (
+	"context"
 	"fmt"
-	"path/filepath"
-	"strings"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"seconf/config"
 	"seconf/engine"
 	"seconf/host"
+	"seconf/modules/units"
 )
 
-// vendorUnitDirs hold the units the distribution ships. A container named
-// like one of them (ssh, docker, ...) would shadow it from /etc or from the
-// generator directory, so that name is refused.
-var vendorUnitDirs = []string{"/usr/lib/systemd/system", "/lib/systemd/system"}
-
 // Source turns container blocks into units.
-type Source struct {
-	// BaseDir is the configuration's directory; headers name the .hcl file
-	// relative to it, so that a file's bytes do not depend on where the
-	// configuration was checked out. Empty means the file's base name.
-	BaseDir string
-}
+type Source struct{}
 
 // Kind is the block kind this source renders.
 func (Source) Kind() string { return config.KindContainer }
 
-// Units renders every container block. h is read only to choose between
-// quadlet and a plain service and to refuse shadowing vendor units; a nil h
-// is a host with nothing installed.
-func (s Source) Units(cfg *config.Config, h *host.Host) ([]*engine.Unit, error) {
-	var units []*engine.Unit
+// Validate renders every container as each rendering would, without a
+// host, so that `seconf validate` refuses what plan would.
+func (Source) Validate(cfg *config.Config) hcl.Diagnostics {
+	var diags hcl.Diagnostics
 	for _, c := range cfg.Containers {
-		u, err := s.unit(cfg, h, c)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", c.ID(), err)
+		renders := []func(*config.Container, Links) ([]units.File, error){RenderDockerService}
+		if c.Engine != "docker" {
+			renders = []func(*config.Container, Links) ([]units.File, error){RenderPodmanService}
+			if c.Quadlet == nil || *c.Quadlet {
+				renders = append(renders, RenderQuadlet)
+			}
 		}
-		units = append(units, u)
-	}
-	return units, nil
-}
-
-func (s Source) unit(cfg *config.Config, h *host.Host, c *config.Container) (*engine.Unit, error) {
-	name := c.Name + ".service"
-	if h != nil {
-		for _, d := range vendorUnitDirs {
-			if p := filepath.Join(d, name); h.FS.Exists(p) {
-				return nil, fmt.Errorf("the host already has %s (%s); a container of that name would replace it, so rename the container", name, p)
+		links, _ := LinksFor(c, cfg)
+		for _, r := range renders {
+			if _, err := r(c, links); err != nil {
+				diags = append(diags, diagFor(c, err))
+				break
 			}
 		}
 	}
-	links, mods, err := LinksFor(c, cfg)
-	if err != nil {
-		return nil, err
+	return diags
+}
+
+// Units renders every container block. h is read only to choose between
+// quadlet and a plain service; a nil h is a host with nothing installed.
+func (Source) Units(_ context.Context, cfg *config.Config, h *host.Host) ([]*units.Unit, hcl.Diagnostics) {
+	var out []*units.Unit
+	var diags hcl.Diagnostics
+	for _, c := range cfg.Containers {
+		u, err := containerUnit(cfg, h, c)
+		if err != nil {
+			diags = append(diags, diagFor(c, err))
+			continue
+		}
+		out = append(out, u)
 	}
-	origin := Origin(s.BaseDir, c.DeclRange.Filename)
-	u := &engine.Unit{
+	return out, diags
+}
+
+// diagFor points a rendering error at the attribute it is about when the
+// error says which, else at the block.
+func diagFor(c *config.Container, err error) *hcl.Diagnostic {
+	rng := c.DeclRange
+	if ae, ok := err.(*attrError); ok {
+		rng = c.AttrRange(ae.attr)
+	}
+	return engine.Errorf(&rng, "Invalid container", "container %q: %v", c.Name, err)
+}
+
+// attrError is a rendering error about one attribute.
+type attrError struct {
+	attr string
+	err  error
+}
+
+func (e *attrError) Error() string { return e.err.Error() }
+
+func attrErr(attr string, format string, args ...any) error {
+	return &attrError{attr: attr, err: fmt.Errorf(format, args...)}
+}
+
+func containerUnit(cfg *config.Config, h *host.Host, c *config.Container) (*units.Unit, error) {
+	links, needs := LinksFor(c, cfg)
+	u := &units.Unit{
 		ID:    c.ID(),
 		Range: c.DeclRange,
-		Name:  name,
+		Name:  c.Name + ".service",
 		// Enabled containers run at boot and are (re)started by apply; a
 		// disabled one is written but left alone.
 		Enable: c.Enabled,
 		Start:  c.Enabled,
-		Deps:   mods,
-		// The module that declares this type restarts the unit when it changes.
-		SELinuxType: c.SELinuxType,
+		Needs:  needs,
 	}
 	if c.Enabled {
 		u.WantedBy = []string{"multi-user.target"}
 	}
+	var err error
 	switch {
 	case c.Engine == "docker":
-		u.Files, err = RenderDockerService(c, links, origin)
+		u.Files, err = RenderDockerService(c, links)
 	case UseQuadlet(c, h):
 		u.Generated = true
-		u.Files, err = RenderQuadlet(c, links, origin)
+		u.Files, err = RenderQuadlet(c, links)
 	default:
-		u.Files, err = RenderPodmanService(c, links, origin)
+		u.Files, err = RenderPodmanService(c, links)
 	}
 	if err != nil {
 		return nil, err
@@ -104,27 +129,28 @@ func UseQuadlet(c *config.Container, h *host.Host) bool {
 }
 
 // LinksFor resolves a container's dependencies: containers become units to
-// order after and require, mounts the paths that must be mounted, and
-// selinux_module blocks the IDs whose change restarts the container
-// (returned separately, for engine.Unit.Deps).
-func LinksFor(c *config.Container, cfg *config.Config) (Links, []string, error) {
+// order after and require, mounts the paths that must be mounted. What the
+// container needs to restart with (the modules it depends on, its SELinux
+// type) is returned separately, for units.Unit.Needs.
+func LinksFor(c *config.Container, cfg *config.Config) (Links, []string) {
 	var l Links
-	var mods []string
+	var needs []string
 	for _, d := range c.Deps {
 		switch d.Kind {
 		case config.KindModule:
-			mods = append(mods, d.ID())
+			needs = append(needs, d.ID())
 		case config.KindContainer:
 			l.Units = append(l.Units, d.Name+".service")
 		case config.KindMount:
-			m := findMount(cfg, d.Name)
-			if m == nil {
-				return Links{}, nil, fmt.Errorf("depends on %s, which is not in the configuration", d.ID())
+			if m := findMount(cfg, d.Name); m != nil {
+				l.MountsFor = append(l.MountsFor, m.Where)
 			}
-			l.MountsFor = append(l.MountsFor, m.Where)
 		}
 	}
-	return l, mods, nil
+	if c.SELinuxType != "" {
+		needs = append(needs, config.TypeKey(c.SELinuxType))
+	}
+	return l, needs
 }
 
 func findMount(cfg *config.Config, name string) *config.Mount {
@@ -137,16 +163,4 @@ func findMount(cfg *config.Config, name string) *config.Mount {
 		}
 	}
 	return nil
-}
-
-// Origin is how a header names the .hcl file: relative to base when the file
-// lies below it, else its base name. Either way it does not change with the
-// directory the configuration sits in.
-func Origin(base, file string) string {
-	if base != "" {
-		if rel, err := filepath.Rel(base, file); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
-			return filepath.ToSlash(rel)
-		}
-	}
-	return filepath.Base(file)
 }

@@ -1,14 +1,15 @@
 package container
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"seconf/config"
-	"seconf/engine"
 	"seconf/host"
+	"seconf/modules/units"
 )
 
 func newHost(t *testing.T, files ...string) *host.Host {
@@ -50,17 +51,17 @@ func TestUseQuadlet(t *testing.T) {
 	}
 }
 
-// unitView is the part of an engine.Unit a test compares.
+// unitView is the part of an units.Unit a test compares.
 type unitView struct {
-	ID, Name              string
-	Enable, Start, Gen    bool
-	WantedBy, Deps, Paths []string
+	ID, Name               string
+	Enable, Start, Gen     bool
+	WantedBy, Needs, Paths []string
 }
 
-func view(us []*engine.Unit) []unitView {
+func view(us []*units.Unit) []unitView {
 	var out []unitView
 	for _, u := range us {
-		v := unitView{ID: u.ID, Name: u.Name, Enable: u.Enable, Start: u.Start, Gen: u.Generated, WantedBy: u.WantedBy, Deps: u.Deps}
+		v := unitView{ID: u.ID, Name: u.Name, Enable: u.Enable, Start: u.Start, Gen: u.Generated, WantedBy: u.WantedBy, Needs: u.Needs}
 		for _, f := range u.Files {
 			v.Paths = append(v.Paths, f.Path)
 		}
@@ -93,7 +94,7 @@ func TestUnits(t *testing.T) {
 			p = "/etc/containers/systemd/app.container"
 		}
 		return unitView{ID: "container.app", Name: "app.service", Enable: true, Start: true, Gen: gen,
-			WantedBy: []string{"multi-user.target"}, Deps: []string{"selinux_module.app_policy"},
+			WantedBy: []string{"multi-user.target"}, Needs: []string{"selinux_module.app_policy"},
 			Paths: []string{p, "/etc/seconf/env/app.env"}}
 	}
 	db := unitView{ID: "container.db", Name: "db.service", Enable: true, Start: true,
@@ -110,9 +111,9 @@ func TestUnits(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			units, err := Source{BaseDir: "/etc/seconf"}.Units(cfg, newHost(t, tc.files...))
-			if err != nil {
-				t.Fatal(err)
+			units, diags := Source{}.Units(context.Background(), cfg, newHost(t, tc.files...))
+			if diags.HasErrors() {
+				t.Fatal(diags)
 			}
 			if d := cmp.Diff(tc.want, view(units)); d != "" {
 				t.Errorf("units (-want +got):\n%s", d)
@@ -122,31 +123,6 @@ func TestUnits(t *testing.T) {
 				if !strings.Contains(app, line) {
 					t.Errorf("app unit lacks %q:\n%s", line, app)
 				}
-			}
-		})
-	}
-}
-
-// A container named like a unit the distribution ships would replace it.
-func TestUnitsRefuseVendorName(t *testing.T) {
-	cfg := &config.Config{Containers: []*config.Container{ctr("ssh", nil)}}
-	h := newHost(t, "/usr/lib/systemd/system/ssh.service")
-	_, err := Source{}.Units(cfg, h)
-	if err == nil || !strings.Contains(err.Error(), "container.ssh") || !strings.Contains(err.Error(), "rename") {
-		t.Errorf("error %v, want a refusal naming container.ssh", err)
-	}
-}
-
-func TestOrigin(t *testing.T) {
-	cases := []struct{ name, base, file, want string }{
-		{"below base", "/cfg", "/cfg/site/host.hcl", "site/host.hcl"},
-		{"no base", "", "/cfg/site/host.hcl", "host.hcl"},
-		{"outside base", "/cfg", "/other/host.hcl", "host.hcl"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := Origin(tc.base, tc.file); got != tc.want {
-				t.Errorf("Origin(%q, %q) = %q, want %q", tc.base, tc.file, got, tc.want)
 			}
 		})
 	}

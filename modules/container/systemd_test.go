@@ -20,7 +20,7 @@ func TestSystemdVerify(t *testing.T) {
 			root := verifyRoot(t, standIns...)
 			units := map[string][]byte{}
 			for _, tc := range renderCases {
-				files, err := r.render(tc.c, tc.links, "host.hcl")
+				files, err := r.render(tc.c, tc.links)
 				if err != nil {
 					t.Fatalf("%s: %v", tc.name, err)
 				}
@@ -50,7 +50,7 @@ func generate(t *testing.T) (containers, services map[string][]byte) {
 	t.Helper()
 	containers = map[string][]byte{}
 	for _, tc := range quadletCases() {
-		files, err := RenderQuadlet(tc.c, tc.links, "host.hcl")
+		files, err := RenderQuadlet(tc.c, tc.links)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
@@ -116,7 +116,7 @@ func TestPlainServiceMatchesQuadlet(t *testing.T) {
 	_, services := generate(t)
 	for _, tc := range quadletCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			files, err := RenderPodmanService(tc.c, tc.links, "host.hcl")
+			files, err := RenderPodmanService(tc.c, tc.links)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,6 +2,7 @@ package mount
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"path"
@@ -16,9 +17,9 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"seconf/config"
-	"seconf/engine"
 	"seconf/host"
 	"seconf/internal/testenv"
+	"seconf/modules/units"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -86,7 +87,7 @@ var cases = []struct {
 func TestGolden(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			files, err := Render(tc.m, "host.hcl")
+			files, err := Render(tc.m)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,7 +109,7 @@ func golden(t *testing.T, path, got string) {
 func TestParseBack(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			files, err := Render(tc.m, "host.hcl")
+			files, err := Render(tc.m)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -117,7 +118,7 @@ func TestParseBack(t *testing.T) {
 	}
 }
 
-func checkParseBack(t testing.TB, m *config.Mount, files []engine.File) {
+func checkParseBack(t testing.TB, m *config.Mount, files []units.File) {
 	t.Helper()
 	if len(files) != 1 {
 		t.Fatalf("%d files", len(files))
@@ -126,7 +127,7 @@ func checkParseBack(t testing.TB, m *config.Mount, files []engine.File) {
 	if want := "/etc/systemd/system/" + config.MountUnitName(m.Where); f.Path != want || f.Mode != 0o644 {
 		t.Errorf("file %s mode %o, want %s 0644", f.Path, f.Mode, want)
 	}
-	if !bytes.HasPrefix(f.Data, []byte(engine.Header+" from ")) {
+	if !bytes.HasPrefix(f.Data, []byte(units.Header+" (")) {
 		t.Errorf("no header: %q", f.Data)
 	}
 	opts, err := unit.Deserialize(bytes.NewReader(f.Data))
@@ -173,7 +174,7 @@ func checkParseBack(t testing.TB, m *config.Mount, files []engine.File) {
 func TestSystemdVerify(t *testing.T) {
 	units := map[string][]byte{}
 	for _, tc := range cases {
-		files, err := Render(tc.m, "host.hcl")
+		files, err := Render(tc.m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,7 +201,7 @@ func TestRefused(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Render(mnt("m", tc.edit), "host.hcl")
+			_, err := Render(mnt("m", tc.edit))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want one mentioning %q", err, tc.want)
 			}
@@ -218,9 +219,9 @@ func TestUnits(t *testing.T) {
 		mnt("data", func(m *config.Mount) { m.DeclRange.Filename = "/cfg/site/mounts.hcl" }),
 		mnt("off", func(m *config.Mount) { m.Where = "/srv/off"; m.Enabled = false }),
 	}}
-	units, err := Source{BaseDir: "/cfg"}.Units(cfg, h)
-	if err != nil {
-		t.Fatal(err)
+	us, diags := Source{}.Units(context.Background(), cfg, h)
+	if diags.HasErrors() {
+		t.Fatal(diags)
 	}
 	type view struct {
 		ID, Name         string
@@ -231,7 +232,7 @@ func TestUnits(t *testing.T) {
 		FirstLineOfFirst string
 	}
 	var got []view
-	for _, u := range units {
+	for _, u := range us {
 		v := view{ID: u.ID, Name: u.Name, Enable: u.Enable, Start: u.Start, WantedBy: u.WantedBy, Generated: u.Generated}
 		for _, f := range u.Files {
 			v.Paths = append(v.Paths, f.Path)
@@ -241,21 +242,14 @@ func TestUnits(t *testing.T) {
 	}
 	want := []view{
 		{ID: "mount.data", Name: "srv-data.mount", Enable: true, Start: true, WantedBy: []string{"local-fs.target"},
-			Paths: []string{"/etc/systemd/system/srv-data.mount"}, FirstLineOfFirst: engine.Header + " from site/mounts.hcl (mount.data). Edits are overwritten."},
+			Paths: []string{"/etc/systemd/system/srv-data.mount"}, FirstLineOfFirst: units.Header + " (mount.data). Edits are overwritten."},
 		{ID: "mount.off", Name: "srv-off.mount",
-			Paths: []string{"/etc/systemd/system/srv-off.mount"}, FirstLineOfFirst: engine.Header + " from host.hcl (mount.off). Edits are overwritten."},
+			Paths: []string{"/etc/systemd/system/srv-off.mount"}, FirstLineOfFirst: units.Header + " (mount.off). Edits are overwritten."},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("units (-want +got):\n%s", d)
 	}
 
-	// A vendor unit of the same name is never shadowed.
-	if err := h.FS.WriteFile("/usr/lib/systemd/system/srv-data.mount", []byte("[Mount]\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := (Source{}).Units(cfg, h); err == nil || !strings.Contains(err.Error(), "mount.data") {
-		t.Errorf("vendor unit shadowed: error %v", err)
-	}
 }
 
 // FuzzRenderMount: seed corpus under testdata/fuzz/.
@@ -271,13 +265,21 @@ func FuzzRenderMount(f *testing.F) {
 			m.What, m.Where, m.Type, m.SELinuxContext = what, where, typ, context
 			m.Options = []string{opt}
 		})
-		files, err := Render(m, "host.hcl")
+		files, err := Render(m)
 		if refused := refusedMount(m); refused != (err != nil) {
 			t.Fatalf("refused by the rules: %v; render error: %v", refused, err)
 		}
-		if err == nil {
-			checkParseBack(t, m, files)
+		if err != nil {
+			return
 		}
+		// systemd reads lines up to 1 MiB; go-systemd's parser, the checker
+		// here, stops at 2048 bytes: such a rendering cannot be checked.
+		for _, l := range strings.Split(string(files[0].Data), "\n") {
+			if len(l) > 2048 {
+				t.Skip("a line longer than the checker reads")
+			}
+		}
+		checkParseBack(t, m, files)
 	})
 }
 

@@ -2,7 +2,8 @@ package selinux
 
 import (
 	"context"
-	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
 	"os"
 	"path"
 	"path/filepath"
@@ -31,18 +32,17 @@ var permsRe = regexp.MustCompile(`:\s*\S+\s+(?:\{([^}]*)\}|(\S+));`)
 // label of a volume's host path. It runs only where labels can be read (a
 // host with SELinux, or a labelled image) and only for types the store's
 // policy already has, and asks setools' sesearch, the authority on rules.
-func (p *Provider) checkAccess(ctx context.Context, env *engine.Env, st store, pending map[string]bool) {
+func (p *Provider) checkAccess(ctx context.Context, env *engine.Env, st store, pending map[string]bool) hcl.Diagnostics {
 	if !env.Advise {
-		return
+		return nil
 	}
 	polPath, err := env.Host.FS.Path(path.Join(path.Dir(st.dir), "policy.kern"))
 	if err != nil {
-		return
+		return nil
 	}
 	sesearch, err := host.Tool("sesearch")
 	if err != nil {
-		env.Warnings = append(env.Warnings, fmt.Sprintf("cannot check containers' access to their volumes: %v", err))
-		return
+		return hcl.Diagnostics{engine.Warnf(nil, "Volume access not checked", "%v", err)}
 	}
 	// sesearch parses the root's policy, which is data: it runs in the
 	// compile sandbox, as nobody, with a readable copy of that one file
@@ -73,12 +73,14 @@ func (p *Provider) checkAccess(ctx context.Context, env *engine.Env, st store, p
 		sb = &host.Sandbox{Compile: true, Binds: []host.Bind{{Src: cp, Dst: inSandbox, ReadOnly: true}}}
 		return sb, nil
 	}
+	var diags hcl.Diagnostics
 	for _, c := range env.Config.Containers {
 		t := c.SELinuxType
-		if t == "" || pending[env.TypeOwners[t]] {
+		if t == "" || pending[p.typeOwners[t]] {
 			continue
 		}
 		for _, v := range c.Volumes {
+			rng := v.Range
 			label, err := env.Host.FS.Label(v.Source)
 			parts := strings.Split(label, ":")
 			if err != nil || len(parts) < 3 {
@@ -89,22 +91,21 @@ func (p *Provider) checkAccess(ctx context.Context, env *engine.Env, st store, p
 			for _, class := range classes {
 				sb, err := sandbox()
 				if err != nil {
-					env.Warnings = append(env.Warnings, fmt.Sprintf("%s: cannot check access to %s (%v)", c.ID(), v.Source, err))
-					return
+					return append(diags, engine.Warnf(&rng, "Volume access not checked", "%s: cannot check access to %s (%v)", c.ID(), v.Source, err))
 				}
 				res, err := env.Host.Runner.Run(ctx, host.Cmd{Name: sesearch, Args: []string{inSandbox, "-A", "-s", t, "-t", ftype, "-c", class}, Sandbox: sb})
 				if err != nil {
-					env.Warnings = append(env.Warnings, fmt.Sprintf("%s: cannot check access to %s (%v)", c.ID(), v.Source, err))
-					return
+					return append(diags, engine.Warnf(&rng, "Volume access not checked", "%s: cannot check access to %s (%v)", c.ID(), v.Source, err))
 				}
 				if missing := missingPerms(string(res.Stdout), needs[v.ReadOnly][class]); len(missing) > 0 {
-					env.Warnings = append(env.Warnings, fmt.Sprintf(
+					diags = append(diags, engine.Warnf(&rng, "Access will be denied",
 						"%s: type %s has no allow rule for %s %s:%s { %s }: the container will be denied this on %s at run time. Allow it in the type's module (for logs: logging_manage_all_logs(%s)).",
 						c.ID(), t, v.Source, ftype, class, strings.Join(missing, " "), v.Target, t))
 				}
 			}
 		}
 	}
+	return diags
 }
 
 // missingPerms returns the wanted permissions no rule in sesearch's output grants.

@@ -34,16 +34,16 @@ func BenchmarkNoChangeParts(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	state := &engine.State{Version: 1, Modules: map[string]engine.ModuleState{}, Units: map[string]engine.UnitState{}}
+	state := engine.NewState()
 	newEnv := func() *engine.Env {
-		return &engine.Env{Host: h, Config: cfg, State: state, TypeOwners: map[string]string{}}
+		return &engine.Env{Host: h, Config: cfg, State: state}
 	}
 	p := New()
 	defer p.Close()
 	env := newEnv()
-	changes, err := p.Plan(ctx, env)
-	if err != nil {
-		b.Fatal(err)
+	changes, diags := p.Plan(ctx, env)
+	if diags.HasErrors() {
+		b.Fatal(diags)
 	}
 	if err := p.Apply(ctx, env, changes); err != nil {
 		b.Fatal(err)
@@ -54,10 +54,10 @@ func BenchmarkNoChangeParts(b *testing.B) {
 	b.Run("provider-plan", func(b *testing.B) {
 		for b.Loop() {
 			p := New()
-			cs, err := p.Plan(ctx, newEnv())
+			cs, diags := p.Plan(ctx, newEnv())
 			p.Close()
-			if err != nil {
-				b.Fatal(err)
+			if diags.HasErrors() {
+				b.Fatal(diags)
 			}
 			for _, c := range cs {
 				if c.Action != engine.NoOp {

@@ -7,17 +7,39 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"seconf/config"
 	"seconf/engine"
 )
 
-// Semodule is the command that changes the policy store.
-const Semodule = "semodule"
+// Section is the provider's section of the state record.
+const Section = "modules"
+
+// ModuleState is an installed module seconf owns.
+type ModuleState struct {
+	Priority int    `json:"priority"`
+	Checksum string `json:"checksum"`
+	// InputHash keys the compile cache: the hash of the sources and of the
+	// tool chain that turned them into Checksum.
+	InputHash string `json:"input_hash,omitempty"`
+	// Stored is the sha256 of the module's file in the store as it lies
+	// there (compressed): equal, the module is the one seconf installed,
+	// and the no-change path need not decompress it.
+	Stored string `json:"stored,omitempty"`
+	// Types are the SELinux types the module declares.
+	Types []string `json:"types,omitempty"`
+}
 
 // Provider plans and applies selinux_module blocks.
 type Provider struct {
 	work      string // temporary directory for compiled modules
 	toolchain string // fingerprint of the compilers, computed once
+	// owned is the state record's section, read by Plan, kept by Apply.
+	owned map[string]ModuleState
+	// typeOwners maps an SELinux type declared by a selinux_module of the
+	// configuration to that module's ID.
+	typeOwners map[string]string
 }
 
 // New returns a provider; Close removes what it compiled.
@@ -46,66 +68,108 @@ type planned struct {
 	types    []string // types the module declares
 }
 
+// Validate checks the module blocks without the host.
+func (p *Provider) Validate(cfg *config.Config) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, m := range cfg.Modules {
+		if !moduleName(m.Name) {
+			rng := m.DeclRange
+			diags = append(diags, engine.Errorf(&rng, "Invalid module name",
+				"semodule takes module names that start with a letter and hold only letters, digits, '_', '-' and single dots between them; %q is not one. Rename the selinux_module (and the module inside its source).", m.Name))
+		}
+	}
+	return diags
+}
+
+// moduleName is libsemanage's rule for module names.
+func moduleName(s string) bool {
+	if s == "" || !isAlpha(s[0]) {
+		return false
+	}
+	valid := func(c byte) bool { return isAlpha(c) || c >= '0' && c <= '9' || c == '_' || c == '-' }
+	for i := 1; i < len(s); i++ {
+		if valid(s[i]) || s[i] == '.' && i+1 < len(s) && valid(s[i+1]) {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
 // Plan compiles every module and compares it with the store.
-func (p *Provider) Plan(ctx context.Context, env *engine.Env) ([]*engine.Change, error) {
+func (p *Provider) Plan(ctx context.Context, env *engine.Env) ([]*engine.Change, hcl.Diagnostics) {
+	p.owned, p.typeOwners = map[string]ModuleState{}, map[string]string{}
+	if err := env.State.Section(Section, &p.owned); err != nil {
+		return nil, engine.FromError(nil, "Cannot read the state record", err)
+	}
 	mods := env.Config.Modules
 	st := openStore(env.Host.FS)
-	if len(mods) == 0 && len(env.State.Modules) == 0 {
+	if len(mods) == 0 && len(p.owned) == 0 {
 		// Nothing to install; still hold containers to existing types,
 		// where there is a policy to look in.
 		if !st.exists() {
 			return nil, nil
 		}
-		if err := p.checkTypes(env, st); err != nil {
-			return nil, err
+		diags := p.checkTypes(env, st)
+		if diags.HasErrors() {
+			return nil, diags
 		}
-		p.checkAccess(ctx, env, st, nil)
-		return nil, nil
+		return nil, append(diags, p.checkAccess(ctx, env, st, nil)...)
 	}
 	if !st.exists() {
-		return nil, fmt.Errorf("no SELinux policy store at %s under %s: install policycoreutils and selinux-policy-default, or (with --root) copy the host's /etc/selinux and /var/lib/selinux into the root", st.dir, env.Host.Root)
+		return nil, engine.FromError(nil, "No SELinux policy store", fmt.Errorf("no SELinux policy store at %s under %s: install policycoreutils and selinux-policy-default, or (with --root) copy the host's /etc/selinux and /var/lib/selinux into the root", st.dir, env.Host.Root))
 	}
 	if p.work == "" {
 		dir, err := os.MkdirTemp("", "seconf-policy-")
 		if err != nil {
-			return nil, err
+			return nil, engine.FromError(nil, "Cannot make a work directory", err)
 		}
 		p.work = dir
 	}
 	var changes []*engine.Change
+	var diags hcl.Diagnostics
 	wanted := map[string]bool{}
 	for _, m := range mods {
 		wanted[m.Name] = true
 		c, err := p.planModule(ctx, env, st, m)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", m.ID(), err)
+			rng := m.DeclRange
+			diags = append(diags, engine.FromError(&rng, "Cannot plan "+m.ID(), err)...)
+			continue
 		}
 		changes = append(changes, c)
 		for _, t := range c.Data.(*planned).types {
-			env.TypeOwners[t] = m.ID()
+			p.typeOwners[t] = m.ID()
+			c.Provides = append(c.Provides, config.TypeKey(t))
 		}
 	}
-	if err := p.checkTypes(env, st); err != nil {
-		return nil, err
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	diags = append(diags, p.checkTypes(env, st)...)
+	if diags.HasErrors() {
+		return nil, diags
 	}
 	pending := map[string]bool{}
 	for _, c := range changes {
 		pending[c.ID] = c.Action != engine.NoOp
 	}
-	p.checkAccess(ctx, env, st, pending)
+	diags = append(diags, p.checkAccess(ctx, env, st, pending)...)
 	var gone []string
-	for name := range env.State.Modules {
+	for name := range p.owned {
 		if !wanted[name] {
 			gone = append(gone, name)
 		}
 	}
 	sort.Strings(gone)
 	for _, name := range gone {
-		own := env.State.Modules[name]
+		own := p.owned[name]
 		c := &engine.Change{ID: config.KindModule + "." + name, Action: engine.Delete, Reason: "not in config"}
 		ins, err := st.lookup(name)
 		if err != nil {
-			return nil, err
+			return nil, engine.FromError(nil, "Cannot read the policy store", err)
 		}
 		pl := &planned{}
 		for _, in := range ins {
@@ -115,12 +179,12 @@ func (p *Provider) Plan(ctx context.Context, env *engine.Env) ([]*engine.Change,
 			}
 		}
 		if len(pl.removeAt) == 0 {
-			c.Reason = "no longer installed; forget it"
+			c.Action, c.Reason = engine.Forget, "no longer installed; forget it"
 		}
 		c.Data = pl
 		changes = append(changes, c)
 	}
-	return changes, nil
+	return changes, diags
 }
 
 func (p *Provider) planModule(ctx context.Context, env *engine.Env, st store, m *config.Module) (*engine.Change, error) {
@@ -149,7 +213,7 @@ func (p *Provider) planModule(ctx context.Context, env *engine.Env, st store, m 
 	// The compile cache: sources and tool chain unchanged since seconf
 	// installed this very file, so compiling again would give the same CIL.
 	// This keeps make, checkmodule and bzip2 off the no-change path.
-	own, owned := env.State.Modules[m.Name]
+	own, owned := p.owned[m.Name]
 	if owned && own.Stored != "" && own.Stored == checksum(raw) && own.InputHash == pl.key && own.Priority == m.Priority {
 		pl.sum, pl.types = own.Checksum, own.Types
 	} else {
@@ -167,7 +231,7 @@ func (p *Provider) planModule(ctx context.Context, env *engine.Env, st store, m 
 		c.After = pl.comp.cil
 	}
 	// A copy seconf installed at another priority goes when the new one comes.
-	if own, ok := env.State.Modules[m.Name]; ok && own.Priority != m.Priority {
+	if own, ok := p.owned[m.Name]; ok && own.Priority != m.Priority {
 		for _, in := range ins {
 			if in.Priority == own.Priority {
 				pl.removeAt = append(pl.removeAt, own.Priority)
@@ -240,8 +304,11 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 			if pl, _ := c.Data.(*planned); pl != nil && pl.install {
 				// Owned from now on; the checksum stays unknown until the
 				// commit is done, so a kill in between plans an update.
-				env.State.Modules[nameOf(c.ID)] = engine.ModuleState{Priority: pl.module.Priority}
+				p.owned[nameOf(c.ID)] = ModuleState{Priority: pl.module.Priority}
 			}
+		}
+		if err := env.State.SetSection(Section, p.owned); err != nil {
+			return err
 		}
 		if err := env.Claim(); err != nil {
 			return err
@@ -257,11 +324,11 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 			continue
 		}
 		name := nameOf(c.ID)
-		if c.Action == engine.Delete {
-			delete(env.State.Modules, name)
+		if c.Action == engine.Delete || c.Action == engine.Forget {
+			delete(p.owned, name)
 			continue
 		}
-		ms := engine.ModuleState{Priority: pl.module.Priority, Checksum: pl.sum, InputHash: pl.key, Types: pl.types}
+		ms := ModuleState{Priority: pl.module.Priority, Checksum: pl.sum, InputHash: pl.key, Types: pl.types}
 		if ins, err := st.lookup(name); err == nil {
 			for _, in := range ins {
 				if raw, err := st.raw(in); err == nil && in.Priority == ms.Priority {
@@ -269,9 +336,9 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 				}
 			}
 		}
-		env.State.Modules[name] = ms
+		p.owned[name] = ms
 	}
-	return nil
+	return env.State.SetSection(Section, p.owned)
 }
 
 func nameOf(id string) string { return id[len(config.KindModule)+1:] }

@@ -47,7 +47,7 @@ type transaction struct {
 // It runs only when there is something to commit: never on a no-change
 // plan. Close removes what it wrote.
 func prepareTransaction(h *host.Host) (*transaction, error) {
-	bin, err := host.Tool(Semodule)
+	bin, err := host.Tool("semodule")
 	if err != nil {
 		return nil, err
 	}

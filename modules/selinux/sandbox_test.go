@@ -140,22 +140,21 @@ func TestCompileIsConfined(t *testing.T) {
 	}
 }
 
-// planApply runs the provider on root for mods, as seconf apply does.
-func planApply(t *testing.T, root string, mods ...*config.Module) (*Provider, *engine.Env, []*engine.Change, error) {
+// planApply plans mods on root, as seconf apply does; the caller applies.
+func planApply(t *testing.T, root string, mods ...*config.Module) (*Provider, *engine.Env, []*engine.Change) {
 	t.Helper()
 	h, err := host.New(root, host.Offline, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &engine.Env{Host: h, Config: &config.Config{Modules: mods},
-		State: &engine.State{Version: 1, Modules: map[string]engine.ModuleState{}, Units: map[string]engine.UnitState{}}, TypeOwners: map[string]string{}}
+	env := &engine.Env{Host: h, Config: &config.Config{Modules: mods}, State: engine.NewState()}
 	p := New()
 	t.Cleanup(func() { p.Close() })
-	changes, err := p.Plan(context.Background(), env)
-	if err != nil {
-		t.Fatal(err)
+	changes, diags := p.Plan(context.Background(), env)
+	if diags.HasErrors() {
+		t.Fatal(diags)
 	}
-	return p, env, changes, nil
+	return p, env, changes
 }
 
 // TestApplyRefusesSymlinkedStore: a root whose store, or a directory deep
@@ -170,7 +169,7 @@ func TestApplyRefusesSymlinkedStore(t *testing.T) {
 	} {
 		t.Run(rel, func(t *testing.T) {
 			root := testenv.PolicyRoot(t)
-			p, env, changes, _ := planApply(t, root, inlineModule("probe", config.FormatCIL, "(type probe_t)"))
+			p, env, changes := planApply(t, root, inlineModule("probe", config.FormatCIL, "(type probe_t)"))
 			// The build machine's directory the link points to.
 			machine := filepath.Join(t.TempDir(), "machine")
 			if err := os.Rename(filepath.Join(root, rel), machine); err != nil {
@@ -212,7 +211,7 @@ func TestApplyIgnoresRootPrograms(t *testing.T) {
 	os.WriteFile(conf, append(data, "store-root = /var/lib/selinux\ncompiler-directory = "+filepath.Dir(script)+"\n"+sections.String()...), 0o644)
 	before, _ := os.ReadFile(conf)
 
-	p, env, changes, _ := planApply(t, root, inlineModule("probe", config.FormatCIL, "(type probe_t)"))
+	p, env, changes := planApply(t, root, inlineModule("probe", config.FormatCIL, "(type probe_t)"))
 	var log strings.Builder
 	env.Host.Log = &log
 	if err := p.Apply(context.Background(), env, changes); err != nil {
@@ -246,7 +245,7 @@ func TestApplyUsesRootStore(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(root, "etc/selinux/config"), []byte("SELINUX=permissive\nSELINUXTYPE=targeted\n"), 0o644)
 	mod := inlineModule("probe", config.FormatCIL, "(type probe_t)")
-	p, env, changes, _ := planApply(t, root, mod)
+	p, env, changes := planApply(t, root, mod)
 	if err := p.Apply(context.Background(), env, changes); err != nil {
 		t.Fatal(err)
 	}
@@ -259,9 +258,9 @@ func TestApplyUsesRootStore(t *testing.T) {
 	}
 	q := New()
 	defer q.Close()
-	again, err := q.Plan(context.Background(), env)
-	if err != nil {
-		t.Fatal(err)
+	again, diags := q.Plan(context.Background(), env)
+	if diags.HasErrors() {
+		t.Fatal(diags)
 	}
 	for _, c := range again {
 		if c.Action != engine.NoOp {

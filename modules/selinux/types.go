@@ -53,20 +53,20 @@ func policyHasType(pol []byte, name string) bool {
 // once the policy is committed: declared by a module of the config, or in
 // the store's current policy. A container started under a missing type
 // fails at run time with a message far from its cause.
-func (p *Provider) checkTypes(env *engine.Env, st store) error {
+func (p *Provider) checkTypes(env *engine.Env, st store) hcl.Diagnostics {
 	var pol []byte
 	var diags hcl.Diagnostics
 	for _, c := range env.Config.Containers {
 		t := c.SELinuxType
-		if t == "" || env.TypeOwners[t] != "" {
+		if t == "" || p.typeOwners[t] != "" {
 			continue
 		}
 		if pol == nil {
 			var err error
 			pol, err = env.Host.FS.ReadFile(path.Join(path.Dir(st.dir), "policy.kern"))
 			if err != nil {
-				env.Warnings = append(env.Warnings, fmt.Sprintf("cannot read the store's policy (%v): selinux_type of the containers not checked", err))
-				return nil
+				rng := c.AttrRange("selinux_type")
+				return append(diags, engine.Warnf(&rng, "SELinux types not checked", "Cannot read the store's policy (%v): the containers' selinux_type are not checked.", err))
 			}
 		}
 		if !policyHasType(pol, t) {
@@ -80,10 +80,7 @@ func (p *Provider) checkTypes(env *engine.Env, st store) error {
 			})
 		}
 	}
-	if diags.HasErrors() {
-		return &engine.DiagError{Diags: diags}
-	}
-	return nil
+	return diags
 }
 
 func trimT(t string) string {

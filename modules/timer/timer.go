@@ -1,15 +1,19 @@
 package timer
 
 import (
+	"context"
 	"fmt"
 	"path"
 	"strings"
 	"time"
-	"unicode"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"seconf/config"
 	"seconf/engine"
 	"seconf/host"
+	"seconf/internal/unitfile"
+	"seconf/modules/units"
 )
 
 // Names of what the timer is made of.
@@ -50,7 +54,7 @@ type Settings struct {
 	Every time.Duration
 }
 
-// Source is the engine.UnitSource of the timer. With nil Settings it renders
+// Source is the units.Source of the timer. With nil Settings it renders
 // nothing, which makes its provider delete the timer it owns.
 type Source struct {
 	Settings *Settings
@@ -59,18 +63,23 @@ type Source struct {
 // Kind is the resource kind the source renders.
 func (Source) Kind() string { return Kind }
 
+// Validate has nothing to check in a configuration: the timer's settings
+// come from the command line and are checked by Render.
+func (Source) Validate(*config.Config) hcl.Diagnostics { return nil }
+
 // Units renders the timer as one unit: enabling and starting the .timer is
 // what makes the .service run, so the .service has no [Install] of its own.
-// cfg and h are not read: the timer depends only on its settings.
-func (s Source) Units(*config.Config, *host.Host) ([]*engine.Unit, error) {
+// The configuration and the host are not read: the timer depends only on
+// its settings.
+func (s Source) Units(context.Context, *config.Config, *host.Host) ([]*units.Unit, hcl.Diagnostics) {
 	if s.Settings == nil {
 		return nil, nil
 	}
 	files, err := Render(*s.Settings)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ID, err)
+		return nil, engine.FromError(nil, "Invalid timer settings", fmt.Errorf("%s: %w", ID, err))
 	}
-	return []*engine.Unit{{
+	return []*units.Unit{{
 		ID:       ID,
 		Name:     Timer,
 		Files:    files,
@@ -81,7 +90,7 @@ func (s Source) Units(*config.Config, *host.Host) ([]*engine.Unit, error) {
 }
 
 // Render returns the service and the timer file.
-func Render(s Settings) ([]engine.File, error) {
+func Render(s Settings) ([]units.File, error) {
 	if s.Every == 0 {
 		s.Every = DefaultEvery
 	}
@@ -108,61 +117,55 @@ func Render(s Settings) ([]engine.File, error) {
 		return nil, err
 	}
 	every := span(s.Every)
-	service := header(Service) + `
-[Unit]
-Description=Converge this host to its seconf configuration
-# Started by ` + Timer + ` only; it has no [Install] of its own.
-
-[Service]
-Type=oneshot
-ExecStart=` + exec + `
-# A oneshot has no start timeout by default; a hung run would stop the timer.
-TimeoutStartSec=1h
-# Hardening that leaves seconf its job (see modules/timer/doc.go): read-only
-# but for what apply writes, no NoNewPrivileges= (semodule and load_policy
-# need their SELinux domain transitions), /sys writable (policy load).
-ProtectSystem=strict
-ReadWritePaths=/etc/systemd/system /run -/etc/selinux -/var/lib/selinux -/etc/containers -/etc/seconf
-StateDirectory=seconf
-ProtectHome=read-only
-PrivateTmp=yes
-ProtectKernelModules=yes
-ProtectKernelLogs=yes
-ProtectControlGroups=yes
-ProtectHostname=yes
-RestrictSUIDSGID=yes
-RestrictRealtime=yes
-LockPersonality=yes
-RestrictAddressFamilies=AF_UNIX AF_NETLINK
-SystemCallArchitectures=native
-`
-	timer := header(Timer) + `
-[Unit]
-Description=Converge this host to its seconf configuration every ` + every + `
-
-[Timer]
-# Once after boot (which also catches up after downtime), then every
-# interval after the last run. No Persistent=: it only applies to OnCalendar=.
-OnBootSec=` + span(BootDelay) + `
-OnUnitActiveSec=` + every + `
-# Each run waits a random time up to this, so that a fleet does not converge
-# in lockstep.
-RandomizedDelaySec=` + span(s.Every/6) + `
-
-[Install]
-WantedBy=` + WantedBy + `
-`
-	return []engine.File{
-		{Path: path.Join(host.UnitDir, Service), Data: []byte(service), Mode: 0o644},
-		{Path: path.Join(host.UnitDir, Timer), Data: []byte(timer), Mode: 0o644},
+	service := unitfile.New(header(Service))
+	service.Add("Unit", "Description", "Converge this host to its seconf configuration")
+	service.Comment("Unit", "Started by "+Timer+" only; it has no [Install] of its own.")
+	service.Add("Service", "Type", "oneshot")
+	service.Add("Service", "ExecStart", exec)
+	service.Comment("Service", "A oneshot has no start timeout by default; a hung run would stop the timer.")
+	service.Add("Service", "TimeoutStartSec", "1h")
+	service.Comment("Service", `Hardening that leaves seconf its job (see modules/timer/doc.go): read-only
+but for what apply writes, no NoNewPrivileges= (semodule and load_policy
+need their SELinux domain transitions), /sys writable (policy load).`)
+	for _, kv := range [][2]string{
+		{"ProtectSystem", "strict"},
+		{"ReadWritePaths", "/etc/systemd/system /run -/etc/selinux -/var/lib/selinux -/etc/containers -/etc/seconf"},
+		{"StateDirectory", "seconf"},
+		{"ProtectHome", "read-only"},
+		{"PrivateTmp", "yes"},
+		{"ProtectKernelModules", "yes"},
+		{"ProtectKernelLogs", "yes"},
+		{"ProtectControlGroups", "yes"},
+		{"ProtectHostname", "yes"},
+		{"RestrictSUIDSGID", "yes"},
+		{"RestrictRealtime", "yes"},
+		{"LockPersonality", "yes"},
+		{"RestrictAddressFamilies", "AF_UNIX AF_NETLINK"},
+		{"SystemCallArchitectures", "native"},
+	} {
+		service.Add("Service", kv[0], kv[1])
+	}
+	timer := unitfile.New(header(Timer))
+	timer.Add("Unit", "Description", "Converge this host to its seconf configuration every "+every)
+	timer.Comment("Timer", `Once after boot (which also catches up after downtime), then every
+interval after the last run. No Persistent=: it only applies to OnCalendar=.`)
+	timer.Add("Timer", "OnBootSec", span(BootDelay))
+	timer.Add("Timer", "OnUnitActiveSec", every)
+	timer.Comment("Timer", `Each run waits a random time up to this, so that a fleet does not converge
+in lockstep.`)
+	timer.Add("Timer", "RandomizedDelaySec", span(s.Every/6))
+	timer.Add("Install", "WantedBy", WantedBy)
+	return []units.File{
+		{Path: path.Join(host.UnitDir, Service), Data: service.Bytes(), Mode: 0o644},
+		{Path: path.Join(host.UnitDir, Timer), Data: timer.Bytes(), Mode: 0o644},
 	}, nil
 }
 
-// header is the first line, engine.Header first: it is how seconf knows
-// the file is its own.
+// header is the first line, without "# ": units.Header first, which is how
+// seconf knows the file is its own.
 func header(name string) string {
-	return fmt.Sprintf("%s (%s): `seconf timer install` wrote %s; edits are overwritten, `seconf timer remove` removes it.\n",
-		engine.Header, ID, name)
+	return fmt.Sprintf("%s (%s): `seconf timer install` wrote %s; edits are overwritten, `seconf timer remove` removes it.",
+		units.Header[2:], ID, name)
 }
 
 // span writes a duration as a systemd time span ("1h 30min").
@@ -184,40 +187,14 @@ func span(d time.Duration) string {
 	return strings.Join(parts, " ")
 }
 
-// execLine writes an Exec line: each word as systemd's parser reads it back.
+// execLine writes an Exec line: each word as systemd's parser reads it
+// back. Control characters cannot be carried on a unit file line and are
+// refused.
 func execLine(words []string) (string, error) {
-	out := make([]string, len(words))
-	for i, w := range words {
-		q, err := execWord(w, i == 0)
-		if err != nil {
-			return "", err
+	for _, w := range words {
+		if r, bad := unitfile.Control(w); bad {
+			return "", fmt.Errorf("%q holds the control character %q, which a unit file cannot carry", w, r)
 		}
-		out[i] = q
 	}
-	return strings.Join(out, " "), nil
-}
-
-// execWord makes s one word of an Exec line. systemd splits the line with
-// extract_first_word(UNQUOTE|CUNESCAPE), so a word beyond plain characters
-// is double-quoted with \ and " escaped. It expands specifiers (%) in every
-// word, so % is doubled; it expands environment variables ($) in the
-// arguments but not in the executable's path (systemd-analyze verify looks
-// for a literal "$$"), so $ is doubled in arguments only. Control characters
-// cannot be carried on a unit file line and are refused.
-func execWord(s string, executable bool) (string, error) {
-	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
-		return "", fmt.Errorf("%q holds a control character, which a unit file cannot carry", s)
-	}
-	s = strings.ReplaceAll(s, "%", "%%")
-	if !executable {
-		s = strings.ReplaceAll(s, "$", "$$")
-	}
-	plain := func(r rune) bool {
-		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
-			strings.ContainsRune("-_./:=,+@%$", r)
-	}
-	if s != "" && strings.IndexFunc(s, func(r rune) bool { return !plain(r) }) < 0 {
-		return s, nil
-	}
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`, nil
+	return unitfile.NewCmdline(unitfile.Executable(words[0])).Add(words[1:]...).String(), nil
 }

@@ -2,6 +2,7 @@ package timer
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
 	"os/exec"
@@ -13,8 +14,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"seconf/engine"
 	"seconf/internal/testenv"
+	"seconf/modules/units"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -69,9 +70,9 @@ func TestRenderGolden(t *testing.T) {
 // TestUnit checks what the engine relies on: one unit, the .timer enabled
 // by timers.target and started, both files owned by their header.
 func TestUnit(t *testing.T) {
-	units, err := Source{Settings: &renderCases[0].s}.Units(nil, nil)
-	if err != nil {
-		t.Fatal(err)
+	us, diags := Source{Settings: &renderCases[0].s}.Units(context.Background(), nil, nil)
+	if diags.HasErrors() {
+		t.Fatal(diags)
 	}
 	type summary struct {
 		ID, Name        string
@@ -80,12 +81,12 @@ func TestUnit(t *testing.T) {
 		WantedBy, Files []string
 	}
 	var got []summary
-	for _, u := range units {
+	for _, u := range us {
 		s := summary{ID: u.ID, Name: u.Name, Enable: u.Enable, Start: u.Start, Generated: u.Generated, WantedBy: u.WantedBy}
 		for _, f := range u.Files {
 			s.Files = append(s.Files, f.Path)
-			if !bytes.HasPrefix(f.Data, []byte(engine.Header)) {
-				t.Errorf("%s does not start with %q", f.Path, engine.Header)
+			if !bytes.HasPrefix(f.Data, []byte(units.Header)) {
+				t.Errorf("%s does not start with %q", f.Path, units.Header)
 			}
 		}
 		got = append(got, s)
@@ -98,8 +99,8 @@ func TestUnit(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("units (-want +got):\n%s", d)
 	}
-	if units, err := (Source{}).Units(nil, nil); err != nil || len(units) != 0 {
-		t.Errorf("a Source without settings renders %d units, %v; want none", len(units), err)
+	if us, diags := (Source{}).Units(context.Background(), nil, nil); diags.HasErrors() || len(us) != 0 {
+		t.Errorf("a Source without settings renders %d units, %v; want none", len(us), diags)
 	}
 }
 
@@ -123,35 +124,6 @@ func TestRenderRefuses(t *testing.T) {
 			_, err := Render(s)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("got %v, want an error containing %q", err, tc.want)
-			}
-		})
-	}
-}
-
-func TestExecWord(t *testing.T) {
-	for _, tc := range []struct {
-		name, in, want string
-		executable     bool
-	}{
-		{"plain", "/usr/local/bin/seconf", "/usr/local/bin/seconf", true},
-		{"executable-dollar", "/opt/$x/seconf", "/opt/$x/seconf", true},
-		{"executable-percent-space", "/opt/a b/50%", `"/opt/a b/50%%"`, true},
-		{"flag", "--lock-timeout=15m0s", "--lock-timeout=15m0s", false},
-		{"percent", "50%", "50%%", false},
-		{"dollar", "$HOME", "$$HOME", false},
-		{"space", "/my dir", `"/my dir"`, false},
-		{"quote-backslash", `a"b\c`, `"a\"b\\c"`, false},
-		{"empty", "", `""`, false},
-		{"semicolon", ";", `";"`, false},
-		{"non-ascii-space", "a\u00a0b", "\"a\u00a0b\"", false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := execWord(tc.in, tc.executable)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != tc.want {
-				t.Errorf("execWord(%q) = %s, want %s", tc.in, got, tc.want)
 			}
 		})
 	}

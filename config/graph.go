@@ -1,0 +1,65 @@
+package config
+
+import (
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// checkCycles reports dependency cycles with the chain that forms them.
+func (l *loader) checkCycles() {
+	deps := map[string][]Ref{}
+	decl := map[string]hcl.Range{}
+	var order []string
+	add := func(b *Block) {
+		deps[b.ID()] = b.Deps
+		decl[b.ID()] = b.DeclRange
+		order = append(order, b.ID())
+	}
+	for _, m := range l.cfg.Modules {
+		add(&m.Block)
+	}
+	for _, m := range l.cfg.Mounts {
+		add(&m.Block)
+	}
+	for _, c := range l.cfg.Containers {
+		add(&c.Block)
+	}
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[string]int{}
+	var stack []string
+	var visit func(id string) bool
+	visit = func(id string) bool {
+		color[id] = grey
+		stack = append(stack, id)
+		for _, d := range deps[id] {
+			switch color[d.ID()] {
+			case grey:
+				i := 0
+				for stack[i] != d.ID() {
+					i++
+				}
+				chain := append(append([]string{}, stack[i:]...), d.ID())
+				rng := d.Range
+				l.errorf(&rng, "Dependency cycle", "%s. Remove one of these references or depends_on entries.", strings.Join(chain, " → "))
+				return true
+			case white:
+				if visit(d.ID()) {
+					return true
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[id] = black
+		return false
+	}
+	for _, id := range order {
+		if color[id] == white && visit(id) {
+			return
+		}
+	}
+}

@@ -1,0 +1,200 @@
+package config
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Module formats.
+const (
+	FormatTE  = "te"
+	FormatCIL = "cil"
+	FormatPP  = "pp"
+)
+
+// Module is a `selinux_module "NAME"` block.
+type Module struct {
+	Block
+	// Source is the absolute path of the source file, or "" for inline content.
+	Source string
+	// Content is the inline policy text when Source is "".
+	Content  string
+	Format   string // te, cil or pp
+	Priority int
+	Enabled  bool
+}
+
+var moduleSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "source"}, {Name: "content"}, {Name: "format"}, {Name: "priority"}, {Name: "enabled"}, {Name: "depends_on"},
+}}
+
+func (l *loader) decodeModule(b *hcl.Block, ctx *hcl.EvalContext) *Module {
+	blk, a, _ := l.content(b, moduleSchema, ctx, KindModule)
+	if blk == nil {
+		return nil
+	}
+	before := len(l.diags)
+	m := &Module{Block: *blk}
+	src := a.str("source", "")
+	m.Content = a.str("content", "")
+	m.Format = a.str("format", "")
+	m.Priority = a.integer("priority", 400)
+	m.Enabled = a.boolean("enabled", true)
+	m.Block = *a.blk
+	_, hasSrc := a.attrs["source"]
+	_, hasContent := a.attrs["content"]
+	switch {
+	case hasSrc && hasContent:
+		rng := m.AttrRange("content")
+		l.errorf(&rng, "Conflicting arguments", "Give either source or content, not both.")
+	case !hasSrc && !hasContent:
+		l.errorf(&m.DeclRange, "Missing policy source", "A selinux_module needs source = \"FILE.te|.cil|.pp\" or content = <<-EOT ... EOT with format = \"te\" or \"cil\".")
+	case hasSrc:
+		l.moduleSource(m, src)
+	default:
+		if m.Format != FormatTE && m.Format != FormatCIL {
+			rng := m.AttrRange("format")
+			l.errorf(&rng, "Missing or invalid format", "Inline content needs format = \"te\" or format = \"cil\".")
+		}
+	}
+	if m.Priority < 1 || m.Priority > 999 {
+		rng := m.AttrRange("priority")
+		l.errorf(&rng, "Invalid priority", "semodule priorities run from 1 to 999; %d is outside.", m.Priority)
+	}
+	if len(l.diags) == before && m.Format == FormatTE {
+		text := m.Content
+		if m.Source != "" {
+			data, _ := os.ReadFile(m.Source)
+			text = string(data)
+		}
+		rng := m.AttrRange("source")
+		if m.Source == "" {
+			rng = m.AttrRange("content")
+		}
+		l.checkTEName(m.Name, text, rng)
+	}
+	if len(l.diags) == before && m.Format == FormatPP {
+		l.checkPPName(m)
+	}
+	return m
+}
+
+func (l *loader) moduleSource(m *Module, src string) {
+	rng := m.AttrRange("source")
+	if src == "" {
+		l.errorf(&rng, "Empty source", "source must name a .te, .cil or .pp file.")
+		return
+	}
+	ext := strings.TrimPrefix(path.Ext(src), ".")
+	if ext != FormatTE && ext != FormatCIL && ext != FormatPP {
+		l.errorf(&rng, "Unknown policy format", "%q does not end in .te, .cil or .pp; seconf reads the format from the file name.", src)
+		return
+	}
+	if m.Format != "" && m.Format != ext {
+		frng := m.AttrRange("format")
+		l.errorf(&frng, "Conflicting format", "format = %q, but the source file is a .%s file. Drop format, or correct it.", m.Format, ext)
+		return
+	}
+	m.Format = ext
+	p := src
+	if !path.IsAbs(p) {
+		// Relative sources stay inside the configuration's directory, so that
+		// a configuration cannot reach for files it does not ship.
+		// Paths are relative to the file that names them.
+		p = path.Join(path.Dir(rng.Filename), src)
+		if rel := path.Clean(src); rel == ".." || strings.HasPrefix(rel, "../") {
+			l.errorf(&rng, "Source outside the configuration", "%q leaves the configuration's directory; keep policy sources beside the .hcl files, or give an absolute path.", src)
+			return
+		}
+	}
+	st, err := os.Stat(p)
+	if err != nil || st.IsDir() {
+		l.errorf(&rng, "Missing source file", "%s does not exist or is not a file (paths are relative to the .hcl file that names them).", p)
+		return
+	}
+	m.Source = p
+}
+
+var (
+	teModuleRe = regexp.MustCompile(`(?m)^\s*policy_module\(\s*` + "`?" + `([A-Za-z0-9_.-]+)`)
+	teRawRe    = regexp.MustCompile(`(?m)^\s*module\s+([A-Za-z0-9_.-]+)\s`)
+)
+
+// checkTEName holds a .te module to the name the block gives it: semodule
+// names a module after policy_module(), so a mismatch would install one name
+// and then look for another forever.
+func (l *loader) checkTEName(name, text string, rng hcl.Range) {
+	found := ""
+	if m := teModuleRe.FindStringSubmatch(text); m != nil {
+		found = m[1]
+	} else if m := teRawRe.FindStringSubmatch(text); m != nil {
+		found = m[1]
+	}
+	switch {
+	case found == "":
+		l.errorf(&rng, "No module statement", "The policy has no policy_module(%s, VERSION) line; add one as its first statement.", name)
+	case found != name:
+		l.errorf(&rng, "Module name mismatch", "The policy declares module %q but the block is selinux_module %q. Rename one so that they match.", found, name)
+	}
+}
+
+// PPName reads the module name from a policy package's header.
+func PPName(data []byte) (string, error) {
+	const pkgMagic, modMagic = 0xf97cff8f, 0xf97cff8d
+	r := bytes.NewReader(data)
+	var hdr [3]uint32 // magic, version, number of sections
+	if err := binary.Read(r, binary.LittleEndian, &hdr); err != nil || hdr[0] != pkgMagic || hdr[2] == 0 || hdr[2] > 16 {
+		return "", fmt.Errorf("not a policy package")
+	}
+	offsets := make([]uint32, hdr[2])
+	if err := binary.Read(r, binary.LittleEndian, offsets); err != nil || int(offsets[0]) >= len(data) {
+		return "", fmt.Errorf("truncated policy package")
+	}
+	r = bytes.NewReader(data[offsets[0]:])
+	var m [2]uint32 // module magic, length of the identifier string
+	if err := binary.Read(r, binary.LittleEndian, &m); err != nil || m[0] != modMagic || m[1] > 64 {
+		return "", fmt.Errorf("policy package holds no module")
+	}
+	// The identifier string, then policy type, version, config, symbol and
+	// object-context counts, then the name.
+	var fixed [5]uint32
+	if _, err := r.Seek(int64(8+m[1]), 0); err != nil {
+		return "", err
+	}
+	if err := binary.Read(r, binary.LittleEndian, &fixed); err != nil {
+		return "", fmt.Errorf("truncated module header")
+	}
+	var n uint32
+	if err := binary.Read(r, binary.LittleEndian, &n); err != nil || n == 0 || n > 256 {
+		return "", fmt.Errorf("module has no name")
+	}
+	name := make([]byte, n)
+	if _, err := r.Read(name); err != nil {
+		return "", fmt.Errorf("truncated module name")
+	}
+	return string(name), nil
+}
+
+func (l *loader) checkPPName(m *Module) {
+	rng := m.AttrRange("source")
+	data, err := os.ReadFile(m.Source)
+	if err != nil {
+		l.errorf(&rng, "Cannot read source", "%v.", err)
+		return
+	}
+	name, err := PPName(data)
+	if err != nil {
+		l.errorf(&rng, "Not a policy package", "%s: %v. Give a .pp built by checkmodule and semodule_package (or the devel Makefile).", m.Source, err)
+		return
+	}
+	if name != m.Name {
+		l.errorf(&rng, "Module name mismatch", "The package holds module %q but the block is selinux_module %q. Rename one so that they match.", name, m.Name)
+	}
+}

@@ -1,0 +1,59 @@
+package config
+
+import (
+	"strings"
+
+	"github.com/coreos/go-systemd/v22/unit"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Mount is a `mount "NAME"` block: a systemd .mount unit.
+type Mount struct {
+	Block
+	What, Where, Type string
+	Options           []string
+	SELinuxContext    string
+	Enabled           bool
+}
+
+var mountSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "what"}, {Name: "where"}, {Name: "type"}, {Name: "options"}, {Name: "selinux_context"},
+	{Name: "enabled"}, {Name: "depends_on"},
+}}
+
+func (l *loader) decodeMount(b *hcl.Block, ctx *hcl.EvalContext) *Mount {
+	blk, a, _ := l.content(b, mountSchema, ctx, KindMount)
+	if blk == nil {
+		return nil
+	}
+	a.require("what")
+	a.require("where")
+	m := &Mount{
+		What:           a.str("what", ""),
+		Where:          a.str("where", ""),
+		Type:           a.str("type", ""),
+		Options:        a.strList("options"),
+		SELinuxContext: a.str("selinux_context", ""),
+		Enabled:        a.boolean("enabled", true),
+	}
+	m.Block = *a.blk
+	a.hostPath("where", m.Where, m.AttrRange("where"))
+	if m.Where == "/" {
+		rng := m.AttrRange("where")
+		l.errorf(&rng, "Invalid mount point", "seconf does not mount over /; choose a directory.")
+	}
+	for _, o := range m.Options {
+		if strings.HasPrefix(o, "context=") || strings.HasPrefix(o, "fscontext=") || strings.HasPrefix(o, "defcontext=") || strings.HasPrefix(o, "rootcontext=") {
+			if m.SELinuxContext != "" {
+				rng := m.AttrRange("options")
+				l.errorf(&rng, "Conflicting SELinux context", "Set the context once, with selinux_context; drop %q from options.", o)
+			}
+		}
+	}
+	return m
+}
+
+// MountUnitName is the systemd unit name of a mount point: /srv/data → srv-data.mount.
+func MountUnitName(where string) string {
+	return unit.UnitNamePathEscape(where) + ".mount"
+}
