@@ -4,7 +4,9 @@ import (
 	"context"
 
 	"github.com/hashicorp/hcl/v2"
+	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -18,6 +20,10 @@ var needs = map[bool]map[string][]string{
 	true:  {"dir": {"getattr", "open", "read", "search"}, "file": {"getattr", "open", "read"}},
 	false: {"dir": {"add_name", "getattr", "open", "read", "remove_name", "search", "write"}, "file": {"append", "create", "getattr", "open", "read", "unlink", "write"}},
 }
+
+// maxPolicy bounds the policy file seconf copies for sesearch: Debian's is
+// about 4 MiB, Fedora's about 10.
+const maxPolicy = 256 << 20
 
 var permsRe = regexp.MustCompile(`:\s*\S+\s+(?:\{([^}]*)\}|(\S+));`)
 
@@ -38,6 +44,35 @@ func (p *Provider) checkAccess(ctx context.Context, env *engine.Env, st store, p
 	if err != nil {
 		return hcl.Diagnostics{engine.Warnf(nil, "Volume access not checked", "%v", err)}
 	}
+	// sesearch parses the root's policy, which is data: it runs in the
+	// compile sandbox, as nobody, with a readable copy of that one file
+	// (the store's own is root's alone), made at the first query.
+	const inSandbox = "/policy.kern"
+	var sb *host.Sandbox
+	var tmp string
+	defer func() {
+		if tmp != "" {
+			os.RemoveAll(tmp)
+		}
+	}()
+	sandbox := func() (*host.Sandbox, error) {
+		if sb != nil {
+			return sb, nil
+		}
+		data, err := host.ReadUntrusted(polPath, maxPolicy)
+		if err != nil {
+			return nil, err
+		}
+		if tmp, err = os.MkdirTemp("", "seconf-sesearch-"); err != nil {
+			return nil, err
+		}
+		cp := filepath.Join(tmp, "policy.kern")
+		if err := os.WriteFile(cp, data, 0o644); err != nil {
+			return nil, err
+		}
+		sb = &host.Sandbox{Compile: true, Binds: []host.Bind{{Src: cp, Dst: inSandbox, ReadOnly: true}}}
+		return sb, nil
+	}
 	var diags hcl.Diagnostics
 	for _, c := range env.Config.Containers {
 		t := c.SELinuxType
@@ -54,7 +89,11 @@ func (p *Provider) checkAccess(ctx context.Context, env *engine.Env, st store, p
 			ftype := parts[2]
 			classes := []string{"dir", "file"}
 			for _, class := range classes {
-				res, err := env.Host.Runner.Run(ctx, host.Cmd{Name: sesearch, Args: []string{polPath, "-A", "-s", t, "-t", ftype, "-c", class}})
+				sb, err := sandbox()
+				if err != nil {
+					return append(diags, engine.Warnf(&rng, "Volume access not checked", "%s: cannot check access to %s (%v)", c.ID(), v.Source, err))
+				}
+				res, err := env.Host.Runner.Run(ctx, host.Cmd{Name: sesearch, Args: []string{inSandbox, "-A", "-s", t, "-t", ftype, "-c", class}, Sandbox: sb})
 				if err != nil {
 					return append(diags, engine.Warnf(&rng, "Volume access not checked", "%s: cannot check access to %s (%v)", c.ID(), v.Source, err))
 				}

@@ -11,7 +11,6 @@ import (
 
 	"seconf/config"
 	"seconf/engine"
-	"seconf/host"
 )
 
 // Section is the provider's section of the state record.
@@ -275,11 +274,6 @@ func (p *Provider) planModule(ctx context.Context, env *engine.Env, st store, m 
 // Apply runs one semodule transaction for all the changes.
 func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine.Change) error {
 	var args []string
-	if env.Host.Offline() {
-		// -p keeps the whole transaction under the root; -S alone would still
-		// write the built policy into the build machine's /etc/selinux.
-		args = append(args, "-p", env.Host.Root, "-n")
-	}
 	ops := 0
 	for _, c := range changes {
 		pl, _ := c.Data.(*planned)
@@ -301,6 +295,11 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 		}
 	}
 	if ops > 0 {
+		txn, err := prepareTransaction(env.Host)
+		if err != nil {
+			return fmt.Errorf("%s: %w", config.KindModule, err)
+		}
+		defer txn.Close()
 		for _, c := range changes {
 			if pl, _ := c.Data.(*planned); pl != nil && pl.install {
 				// Owned from now on; the checksum stays unknown until the
@@ -314,11 +313,7 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 		if err := env.Claim(); err != nil {
 			return err
 		}
-		semodule, err := host.Tool("semodule")
-		if err != nil {
-			return err
-		}
-		if _, err := env.Host.Runner.Run(ctx, host.Cmd{Name: semodule, Args: args}); err != nil {
+		if err := txn.Run(ctx, args); err != nil {
 			return fmt.Errorf("%s: policy transaction failed, nothing was committed: %w", config.KindModule, err)
 		}
 	}
