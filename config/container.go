@@ -137,28 +137,6 @@ func (l *loader) decodeContainer(b *hcl.Block, ctx *hcl.EvalContext) *Container 
 	return c
 }
 
-// systemDirs are host directories whose labels other confined services rely
-// on; relabelling them for a container breaks those services.
-var systemDirs = []string{"/", "/etc", "/usr", "/var", "/var/log", "/var/lib", "/home", "/root", "/boot", "/run", "/dev", "/proc", "/sys"}
-
-// treesNeverRelabelled: nothing below these may be relabelled either.
-var treesNeverRelabelled = []string{"/usr", "/etc", "/boot"}
-
-// IsSystemDir reports whether relabelling p for a container is refused.
-func IsSystemDir(p string) bool {
-	for _, d := range systemDirs {
-		if p == d {
-			return true
-		}
-	}
-	for _, d := range treesNeverRelabelled {
-		if strings.HasPrefix(p, d+"/") {
-			return true
-		}
-	}
-	return false
-}
-
 const confineAdvice = "Give the container its own SELinux type instead: a selinux_module that declares it (container_domain_template) and allows exactly what it needs, and selinux_type on the container. If you really mean it, set allow_unconfined = true."
 
 // checkConfinement refuses the usual ways of switching SELinux off for a
@@ -182,12 +160,12 @@ func (l *loader) checkConfinement(c *Container) {
 		refuse("selinux_level", "a label that disables SELinux separation is refused")
 	}
 	for _, v := range c.Volumes {
-		if v.Relabel != RelabelNone && IsSystemDir(v.Source) {
+		if d, sys := SystemPath(v.Source); sys && v.Relabel != RelabelNone {
 			rng := v.Range
 			flag := map[string]string{RelabelShared: ":z", RelabelPrivate: ":Z"}[v.Relabel]
 			l.errorf(&rng, "Relabelling a system directory refused",
-				"container %q: relabel = %q (%s) would relabel %s for containers and break the host services that use it (logrotate, log scanners, ...). Use relabel = \"none\". %s",
-				c.Name, v.Relabel, flag, v.Source, confineAdvice)
+				"container %q: relabel = %q (%s) would relabel %s (system directory %s) for containers and break the host services that use it (logrotate, log scanners, ...). Use relabel = \"none\". %s",
+				c.Name, v.Relabel, flag, v.Source, d, confineAdvice)
 		}
 	}
 }

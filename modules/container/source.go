@@ -41,8 +41,11 @@ func (Source) Validate(cfg *config.Config) hcl.Diagnostics {
 	return diags
 }
 
-// Units renders every container block. h is read only to choose between
-// quadlet and a plain service; a nil h is a host with nothing installed.
+// Units renders every container block. h is read to choose between
+// quadlet and a plain service, and to hold the block to what the host
+// makes of it (a volume path that is a system directory behind a symlink,
+// a docker daemon that labels nothing); a nil h is a host with nothing
+// installed.
 func (Source) Units(_ context.Context, cfg *config.Config, h *host.Host) ([]*units.Unit, hcl.Diagnostics) {
 	var out []*units.Unit
 	var diags hcl.Diagnostics
@@ -51,6 +54,9 @@ func (Source) Units(_ context.Context, cfg *config.Config, h *host.Host) ([]*uni
 		if err != nil {
 			diags = append(diags, diagFor(c, err))
 			continue
+		}
+		if h != nil {
+			diags = append(diags, onHost(h, c)...)
 		}
 		out = append(out, u)
 	}

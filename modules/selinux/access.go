@@ -3,13 +3,14 @@ package selinux
 import (
 	"context"
 
-	"github.com/hashicorp/hcl/v2"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"seconf/engine"
 	"seconf/host"

@@ -112,7 +112,7 @@ func (p *Provider) Plan(ctx context.Context, env *engine.Env) ([]*engine.Change,
 		if !st.exists() {
 			return nil, nil
 		}
-		diags := p.checkTypes(env, st)
+		diags := p.judgeTypes(env, st, nil)
 		if diags.HasErrors() {
 			return nil, diags
 		}
@@ -148,13 +148,17 @@ func (p *Provider) Plan(ctx context.Context, env *engine.Env) ([]*engine.Change,
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	diags = append(diags, p.checkTypes(env, st)...)
-	if diags.HasErrors() {
-		return nil, diags
-	}
 	pending := map[string]bool{}
+	changing := map[string]*planned{}
 	for _, c := range changes {
 		pending[c.ID] = c.Action != engine.NoOp
+		if c.Action != engine.NoOp {
+			changing[c.ID] = c.Data.(*planned)
+		}
+	}
+	diags = append(diags, p.judgeTypes(env, st, changing)...)
+	if diags.HasErrors() {
+		return nil, diags
 	}
 	diags = append(diags, p.checkAccess(ctx, env, st, pending)...)
 	var gone []string
@@ -274,6 +278,7 @@ func (p *Provider) planModule(ctx context.Context, env *engine.Env, st store, m 
 // Apply runs one semodule transaction for all the changes.
 func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine.Change) error {
 	var args []string
+	committed := false
 	ops := 0
 	for _, c := range changes {
 		pl, _ := c.Data.(*planned)
@@ -316,6 +321,7 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 		if err := txn.Run(ctx, args); err != nil {
 			return fmt.Errorf("%s: policy transaction failed, nothing was committed: %w", config.KindModule, err)
 		}
+		committed = true
 	}
 	st := openStore(env.Host.FS) // anew: the commit may have made a priority directory
 	for _, c := range changes {
@@ -338,7 +344,13 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 		}
 		p.owned[name] = ms
 	}
-	return env.State.SetSection(Section, p.owned)
+	if err := env.State.SetSection(Section, p.owned); err != nil {
+		return err
+	}
+	if committed {
+		return p.checkCommitted(env)
+	}
+	return nil
 }
 
 func nameOf(id string) string { return id[len(config.KindModule)+1:] }
