@@ -5,23 +5,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"path"
-	"regexp"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"seconf/engine"
 )
-
-var cilTypeRe = regexp.MustCompile(`(?m)^\s*\(type\s+([^\s()]+)\s*\)`)
-
-// declaredTypes lists the types a module's CIL declares.
-func declaredTypes(cil []byte) []string {
-	var out []string
-	for _, m := range cilTypeRe.FindAllSubmatch(cil, -1) {
-		out = append(out, string(m[1]))
-	}
-	return out
-}
 
 // policyHasType reports whether a binary policy (policy.kern, version 24 or
 // later) declares name as a type or alias, not an attribute. A type datum is
@@ -29,7 +17,13 @@ func declaredTypes(cil []byte) []string {
 // length sits 16 bytes before the name and the properties 8 bytes before.
 // Scanning the file costs a millisecond where seinfo costs a quarter second,
 // and a test checks it against seinfo.
-func policyHasType(pol []byte, name string) bool {
+func policyHasType(pol []byte, name string) bool { return scanTypes(pol, name, false) }
+
+// policyHasSymbol is policyHasType that counts attributes too: what a
+// rule may name.
+func policyHasSymbol(pol []byte, name string) bool { return scanTypes(pol, name, true) }
+
+func scanTypes(pol []byte, name string, attributes bool) bool {
 	const attribute = 0x2
 	want := []byte(name)
 	for off := 0; ; {
@@ -43,7 +37,7 @@ func policyHasType(pol []byte, name string) bool {
 			continue
 		}
 		if binary.LittleEndian.Uint32(pol[i-16:]) == uint32(len(want)) &&
-			binary.LittleEndian.Uint32(pol[i-8:])&attribute == 0 {
+			(attributes || binary.LittleEndian.Uint32(pol[i-8:])&attribute == 0) {
 			return true
 		}
 	}
