@@ -169,7 +169,7 @@ func TestParseBack(t *testing.T) {
 // checkParseBack is shared with the fuzz targets.
 func checkParseBack(t testing.TB, rendering string, c *config.Container, links Links, files []units.File) {
 	t.Helper()
-	vols := wantVolumes(c)
+	vols := wantVolumes(c, links)
 	if rendering == "quadlet" {
 		o := parseUnit(t, fileByExt(t, files, ".container").Data)
 		if got := unspec(o.one(t, "Container.Image")); mustUndollar(t, got) != c.Image {
@@ -260,16 +260,14 @@ func hasPair(args []string, flag, value string) bool {
 	return false
 }
 
-func wantVolumes(c *config.Container) []string {
-	var out []string
-	for _, v := range c.Volumes {
-		s, err := volume(v)
-		if err != nil {
-			panic(err)
-		}
-		out = append(out, s)
+// wantVolumes are the -v values podman and docker get: host paths as
+// they are, named volumes by their engine name.
+func wantVolumes(c *config.Container, links Links) []string {
+	s, err := newSpec(c, links)
+	if err != nil {
+		panic(err)
 	}
-	return out
+	return s.volumes
 }
 
 // checkEnv: with a sensitive value, no value reaches the unit and all of

@@ -90,7 +90,7 @@ func TestQuadletGenerates(t *testing.T) {
 					vols = append(vols, args[i+1])
 				}
 			}
-			if d := cmp.Diff(wantVolumes(tc.c), vols); d != "" {
+			if d := cmp.Diff(wantVolumes(tc.c, tc.links), vols); d != "" {
 				t.Errorf("volumes (-want +got):\n%s", d)
 			}
 			if n := len(tc.c.Command); !slices.Equal(args[len(args)-n:], tc.c.Command) {
