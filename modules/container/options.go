@@ -210,7 +210,7 @@ func (s *spec) mount(v string, quadlet bool) (string, error) {
 			}
 		}
 	}
-	if s.c.Engine == "docker" {
+	if s.engine == "docker" {
 		if f, bad := dockerMountRefuses(m); bad {
 			return "", fmt.Errorf("docker's --mount has no %q option; use a volume block with relabel for SELinux labels", f)
 		}

@@ -80,14 +80,15 @@ func (l Links) network(value string) (NamedLink, string, bool) {
 type spec struct {
 	c       *config.Container
 	links   Links
+	engine  string   // podman or docker: the rendering's, whatever c says
 	header  string   // the first line of every file, without "# "
 	volumes []string // podman/docker -v values: SRC:DST[:OPTS]
 	env     []string // KEY=VALUE, sorted by key
 	envFile string   // the EnvironmentFile when any value is sensitive
 }
 
-func newSpec(c *config.Container, links Links) (*spec, error) {
-	s := &spec{c: c, links: links, header: units.HeaderFor(c.ID())}
+func newSpec(c *config.Container, links Links, engine string) (*spec, error) {
+	s := &spec{c: c, links: links, engine: engine, header: units.HeaderFor(c.ID())}
 	// Checked in a fixed order, so that the same block gives the same error.
 	tokens := [][2]string{{"image", c.Image}}
 	for _, opt := range [][2]string{{"network", c.Network}, {"user", c.User}, {"selinux_type", c.SELinuxType}, {"selinux_level", c.SELinuxLevel}} {
@@ -114,8 +115,8 @@ func newSpec(c *config.Container, links Links) (*spec, error) {
 		return nil, attrErr("restart", "restart %q is not one of always, on-failure, no", c.Restart)
 	}
 	for _, l := range append(append([]NamedLink{}, links.Volumes...), links.Networks...) {
-		if l.Engine != c.Engine {
-			return nil, attrErr(s.namedAttr(l), "%s %q is for engine %q; container %q runs on %q", kindOf(l), l.Block, l.Engine, c.Name, c.Engine)
+		if l.Engine != engine {
+			return nil, attrErr(s.namedAttr(l), "%s %q is for engine %q; container %q runs on %q", kindOf(l), l.Block, l.Engine, c.Name, engine)
 		}
 	}
 	for i, v := range c.Volumes {
@@ -258,7 +259,7 @@ func (s *spec) install(u *unitfile.File) {
 // RenderQuadlet renders a podman container as a quadlet .container file;
 // quadlet's generator turns it into NAME.service at boot and daemon-reload.
 func RenderQuadlet(c *config.Container, links Links) ([]units.File, error) {
-	s, err := newSpec(c, links)
+	s, err := newSpec(c, links, "podman")
 	if err != nil {
 		return nil, err
 	}
@@ -450,7 +451,7 @@ func (s *spec) podmanRun() *unitfile.Cmdline {
 // podman run, for hosts without quadlet (Debian 12's podman 4.3). It is the
 // unit quadlet would generate from RenderQuadlet's file.
 func RenderPodmanService(c *config.Container, links Links) ([]units.File, error) {
-	s, err := newSpec(c, links)
+	s, err := newSpec(c, links, "podman")
 	if err != nil {
 		return nil, err
 	}
@@ -496,7 +497,7 @@ func RenderDockerService(c *config.Container, links Links) ([]units.File, error)
 	if err := dockerRefuses(c); err != nil {
 		return nil, err
 	}
-	s, err := newSpec(c, links)
+	s, err := newSpec(c, links, "docker")
 	if err != nil {
 		return nil, err
 	}

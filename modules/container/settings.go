@@ -130,7 +130,7 @@ func (s *spec) checkSettings() error {
 					}
 				}
 			}
-			if sec.section == "Service" && s.c.Engine == "docker" && cgroupSetting(st.Key) {
+			if sec.section == "Service" && s.engine == "docker" && cgroupSetting(st.Key) {
 				return attrErr(at, "service.%s would limit the docker client, not the container: the docker daemon runs containers outside this unit's cgroup. Use podman_args (--memory=..., --cpus=...), which docker run spells alike", st.Key)
 			}
 			for _, v := range st.Values {
