@@ -229,7 +229,7 @@ func sameService(t *testing.T, genData, plainData []byte, plainOnly ...string) {
 		case strings.HasPrefix(key, "X-"), key == "Unit.SourcePath", slices.Contains(plainOnly, key):
 		case key == "Service.ExecStart":
 			sameCommand(t, gen.one(t, key), plain.one(t, key))
-		case slices.Contains([]string{"Unit.After", "Unit.Requires", "Unit.Wants", "Unit.RequiresMountsFor"}, key):
+		case slices.Contains([]string{"Unit.After", "Unit.Requires", "Unit.Wants", "Unit.RequiresMountsFor", "Install.WantedBy"}, key):
 			// quadlet orders and repeats them its own way
 			if d := cmp.Diff(wordSet(t, gen[key]), wordSet(t, plain[key])); d != "" {
 				t.Errorf("%s (-quadlet +plain):\n%s", key, d)
