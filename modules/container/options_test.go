@@ -261,28 +261,50 @@ func TestRefusedOptions(t *testing.T) {
 		}, Links{}, "docker service", "mount[0]", "docker's --mount has no"},
 		{"docker has no timezone", func(c *config.Container) { setOpts(c, "timezone", "UTC") }, Links{}, "docker service", "timezone", "docker run has no equivalent"},
 		{"docker has no notify", func(c *config.Container) { setOpts(c, "notify", "healthy") }, Links{}, "docker service", "notify", "docker run has no equivalent"},
-		{"unknown setting", func(c *config.Container) { c.Service = []config.SystemdSetting{{Key: "TimeoutStart", Values: []string{"9"}}} }, Links{}, "", "service.TimeoutStart", "no [Service] setting"},
-		{"setting in the wrong section", func(c *config.Container) { c.Unit = []config.SystemdSetting{{Key: "TimeoutStartSec", Values: []string{"9"}}} }, Links{}, "", "unit.TimeoutStartSec", "no [Unit] setting"},
-		{"command line setting", func(c *config.Container) { c.Service = []config.SystemdSetting{{Key: "ExecStartPre", Values: []string{"/bin/true"}}} }, Links{}, "", "service.ExecStartPre", "command lines"},
+		{"unknown setting", func(c *config.Container) {
+			c.Service = []config.SystemdSetting{{Key: "TimeoutStart", Values: []string{"9"}}}
+		}, Links{}, "", "service.TimeoutStart", "no [Service] setting"},
+		{"setting in the wrong section", func(c *config.Container) {
+			c.Unit = []config.SystemdSetting{{Key: "TimeoutStartSec", Values: []string{"9"}}}
+		}, Links{}, "", "unit.TimeoutStartSec", "no [Unit] setting"},
+		{"command line setting", func(c *config.Container) {
+			c.Service = []config.SystemdSetting{{Key: "ExecStartPre", Values: []string{"/bin/true"}}}
+		}, Links{}, "", "service.ExecStartPre", "command lines"},
 		{"engine environment", func(c *config.Container) {
 			c.Service = []config.SystemdSetting{{Key: "Environment", Values: []string{"CONTAINERS_CONF=/tmp/c.conf"}}}
 		}, Links{}, "", "service.Environment", "CONTAINERS_CONF"},
-		{"engine as another user", func(c *config.Container) { c.Service = []config.SystemdSetting{{Key: "User", Values: []string{"nobody"}}} }, Links{}, "", "service.User", "root"},
+		{"engine as another user", func(c *config.Container) {
+			c.Service = []config.SystemdSetting{{Key: "User", Values: []string{"nobody"}}}
+		}, Links{}, "", "service.User", "root"},
 		{"engine in another context", func(c *config.Container) {
 			c.Service = []config.SystemdSetting{{Key: "SELinuxContext", Values: []string{"system_u:system_r:unconfined_t:s0"}}}
 		}, Links{}, "", "service.SELinuxContext", "security context"},
-		{"no new privileges on the engine", func(c *config.Container) { c.Service = []config.SystemdSetting{{Key: "NoNewPrivileges", Values: []string{"yes"}}} }, Links{}, "", "service.NoNewPrivileges", "no_new_privileges"},
-		{"description", func(c *config.Container) { c.Unit = []config.SystemdSetting{{Key: "Description", Values: []string{"x"}}} }, Links{}, "", "unit.Description", "seconf writes it"},
+		{"no new privileges on the engine", func(c *config.Container) {
+			c.Service = []config.SystemdSetting{{Key: "NoNewPrivileges", Values: []string{"yes"}}}
+		}, Links{}, "", "service.NoNewPrivileges", "no_new_privileges"},
+		{"description", func(c *config.Container) {
+			c.Unit = []config.SystemdSetting{{Key: "Description", Values: []string{"x"}}}
+		}, Links{}, "", "unit.Description", "seconf writes it"},
 		{"empty value", func(c *config.Container) { c.Unit = []config.SystemdSetting{{Key: "After", Values: []string{""}}} }, Links{}, "", "unit.After", "resets"},
-		{"value trailing backslash", func(c *config.Container) { c.Service = []config.SystemdSetting{{Key: "RestartSec", Values: []string{`5\`}}} }, Links{}, "", "service.RestartSec", "backslash"},
-		{"percent in an unprobed setting", func(c *config.Container) { c.Service = []config.SystemdSetting{{Key: "RestartSteps", Values: []string{"5%"}}} }, Links{}, "", "service.RestartSteps", "'%'"},
-		{"install alias", func(c *config.Container) { c.Install = []config.SystemdSetting{{Key: "Alias", Values: []string{"web.service"}}} }, Links{}, "", "install.Alias", "WantedBy= only"},
-		{"install not a unit", func(c *config.Container) { c.Install = []config.SystemdSetting{{Key: "WantedBy", Values: []string{"../x"}}} }, Links{}, "", "install.WantedBy", "not a unit name"},
+		{"value trailing backslash", func(c *config.Container) {
+			c.Service = []config.SystemdSetting{{Key: "RestartSec", Values: []string{`5\`}}}
+		}, Links{}, "", "service.RestartSec", "backslash"},
+		{"percent in an unprobed setting", func(c *config.Container) {
+			c.Service = []config.SystemdSetting{{Key: "RestartSteps", Values: []string{"5%"}}}
+		}, Links{}, "", "service.RestartSteps", "'%'"},
+		{"install alias", func(c *config.Container) {
+			c.Install = []config.SystemdSetting{{Key: "Alias", Values: []string{"web.service"}}}
+		}, Links{}, "", "install.Alias", "WantedBy= only"},
+		{"install not a unit", func(c *config.Container) {
+			c.Install = []config.SystemdSetting{{Key: "WantedBy", Values: []string{"../x"}}}
+		}, Links{}, "", "install.WantedBy", "not a unit name"},
 		{"install while disabled", func(c *config.Container) {
 			enabled(false)(c)
 			c.Install = []config.SystemdSetting{{Key: "WantedBy", Values: []string{"default.target"}}}
 		}, Links{}, "", "install.WantedBy", "enabled = false"},
-		{"docker cgroup limit", func(c *config.Container) { c.Service = []config.SystemdSetting{{Key: "MemoryMax", Values: []string{"1G"}}} }, Links{}, "docker service", "service.MemoryMax", "docker client"},
+		{"docker cgroup limit", func(c *config.Container) {
+			c.Service = []config.SystemdSetting{{Key: "MemoryMax", Values: []string{"1G"}}}
+		}, Links{}, "docker service", "service.MemoryMax", "docker client"},
 		{"volume of another engine", func(c *config.Container) {
 			c.Volumes = []config.Volume{{Source: "app-data", Target: "/data", Relabel: config.RelabelNone, Named: "appdata"}}
 		}, namedLinks(true), "docker service", "volume.source0", "is for engine \"podman\""},
