@@ -63,13 +63,15 @@ func NormalCap(c string) string {
 	return strings.TrimPrefix(strings.ToUpper(c), "CAP_")
 }
 
-// MountSpec is a --mount value split into its fields, type first.
+// MountSpec is a --mount value split into its fields.
 type MountSpec struct {
-	Type   string
-	Fields []string // KEY[=VALUE], in order, without type=
+	Type     string
+	Fields   []string // KEY[=VALUE], in order, without type=
+	original string
 }
 
-// Source is the value of src= or source=, and whether there is one.
+// Source is the value of src= or source=, its field's index, and whether
+// there is one.
 func (m MountSpec) Source() (string, int, bool) {
 	for i, f := range m.Fields {
 		k, v, _ := strings.Cut(f, "=")
@@ -80,10 +82,21 @@ func (m MountSpec) Source() (string, int, bool) {
 	return "", -1, false
 }
 
-// String is the value as quadlet rewrites it: type= first, then the
-// fields in order, joined by commas.
+// resolvedTypes are the mount types whose source quadlet resolves (a
+// NAME.volume, a relative path): it rewrites those values as type= first,
+// then the other fields in order, the source as source=.
+var resolvedTypes = []string{"bind", "volume", "glob", "image"}
+
+// String is the value as quadlet passes it to podman.
 func (m MountSpec) String() string {
-	return strings.Join(append([]string{"type=" + m.Type}, m.Fields...), ",")
+	if !slices.Contains(resolvedTypes, m.Type) {
+		return m.original
+	}
+	fields := slices.Clone(m.Fields)
+	if src, i, ok := m.Source(); ok {
+		fields[i] = "source=" + src
+	}
+	return strings.Join(append([]string{"type=" + m.Type}, fields...), ",")
 }
 
 // mountTypes are the --mount types seconf passes on.
@@ -101,7 +114,8 @@ func ParseMount(s string) (MountSpec, error) {
 	if err != nil {
 		return MountSpec{}, fmt.Errorf("mount %q: %v", s, err)
 	}
-	var m MountSpec
+	m := MountSpec{original: s}
+	sources := 0
 	for _, f := range fields {
 		if f == "" {
 			return MountSpec{}, fmt.Errorf("mount %q has an empty field", s)
@@ -113,7 +127,16 @@ func ParseMount(s string) (MountSpec, error) {
 			m.Type = v
 			continue
 		}
+		if k, _, _ := strings.Cut(f, "="); k == "source" || k == "src" {
+			sources++
+		}
 		m.Fields = append(m.Fields, f)
+	}
+	if sources > 1 {
+		return MountSpec{}, fmt.Errorf("mount %q sets its source twice", s)
+	}
+	if src, _, ok := m.Source(); slices.Contains(resolvedTypes, m.Type) && (!ok || src == "") {
+		return MountSpec{}, fmt.Errorf("a %s mount needs source=", m.Type)
 	}
 	if m.Type == "" {
 		return MountSpec{}, fmt.Errorf("mount %q has no type=; write type=bind, type=volume or type=tmpfs first", s)

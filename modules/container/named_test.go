@@ -122,7 +122,7 @@ func namedBlocks() []struct {
 }
 
 // TestNamedGolden compares each block's renderings with
-// testdata/golden/named-NAME.golden.
+// testdata/golden/block-NAME.golden.
 func TestNamedGolden(t *testing.T) {
 	for _, b := range namedBlocks() {
 		t.Run(b.name, func(t *testing.T) {
@@ -135,7 +135,7 @@ func TestNamedGolden(t *testing.T) {
 				}
 				fmt.Fprintf(&s, "=== %s (%s, generated %v) ===\n%s\n", r, u.Name, u.Generated, show(u.Files, nil))
 			}
-			golden(t, filepath.Join("testdata", "golden", "named-"+b.name+".golden"), s.String())
+			golden(t, filepath.Join("testdata", "golden", "block-"+b.name+".golden"), s.String())
 		})
 	}
 }

@@ -200,6 +200,19 @@ func (s *spec) mount(v string, quadlet bool) (string, error) {
 		return "", err
 	}
 	src, i, ok := m.Source()
+	if strings.HasPrefix(src, "/") || m.Type == "bind" || m.Type == "glob" {
+		// a host path: quadlet copies it into RequiresMountsFor=, where
+		// whitespace separates and $ is not unescaped
+		if err := checkToken("mount source", src); err != nil {
+			return "", err
+		}
+		if !path.IsAbs(src) || strings.Contains(src, "$") || m.Type == "bind" && path.Clean(src) != src {
+			return "", fmt.Errorf("mount source %q must be an absolute, normalised path without '$'", src)
+		}
+	}
+	if strings.HasPrefix(src, ".") {
+		return "", fmt.Errorf("mount source %q would be resolved by quadlet against its own directory; write an absolute path or a volume name", src)
+	}
 	if m.Type == "volume" || m.Type == "image" {
 		if ok && (strings.HasSuffix(src, ".volume") || strings.HasSuffix(src, ".image")) {
 			return "", fmt.Errorf("mount source %q ends like a quadlet unit name, which quadlet would look up; refer to a volume block instead (source=${volume.NAME.name})", src)

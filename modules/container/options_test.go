@@ -215,10 +215,10 @@ func checkSettingsBack(t testing.TB, c *config.Container, o opts) {
 			}
 			got = slices.Clone(got[len(got)-len(st.Values):])
 			for i := range got {
+				// where systemd resolves specifiers, %% is a '%'; elsewhere
+				// the value is read as written
 				if unitfile.KeyExpansion(sec.name, st.Key) == unitfile.Expands {
 					got[i] = unspec(got[i])
-				} else if strings.Contains(got[i], "%%") {
-					t.Errorf("%s.%s=%s: %%%% where systemd reads it literally", sec.name, st.Key, got[i])
 				}
 			}
 			if d := cmp.Diff(st.Values, got); d != "" {
@@ -256,6 +256,11 @@ func TestRefusedOptions(t *testing.T) {
 		{"relative env file", func(c *config.Container) { setOpts(c, "environment_file", []string{"app.env"}) }, Links{}, "", "environment_file[0]", "absolute"},
 		{"mount unit reference", func(c *config.Container) { setOpts(c, "mount", []string{"type=volume,source=x.volume,destination=/x"}) }, Links{}, "", "mount[0]", "quadlet unit"},
 		{"mount without type", func(c *config.Container) { setOpts(c, "mount", []string{"source=/x,destination=/x"}) }, Links{}, "", "mount[0]", "no type="},
+		{"mount source twice", func(c *config.Container) { setOpts(c, "mount", []string{"type=bind,src=/x,source=/y,destination=/x"}) }, Links{}, "", "mount[0]", "twice"},
+		{"mount relative volume", func(c *config.Container) { setOpts(c, "mount", []string{"type=volume,source=./x,destination=/x"}) }, Links{}, "", "mount[0]", "own directory"},
+		{"mount bind with a space", func(c *config.Container) { setOpts(c, "mount", []string{"type=bind,source=/srv/a b,destination=/x"}) }, Links{}, "", "mount[0]", "cannot reach"},
+		{"mount bind with a dollar", func(c *config.Container) { setOpts(c, "mount", []string{"type=bind,source=/srv/$x,destination=/x"}) }, Links{}, "", "mount[0]", "'$'"},
+		{"volume mount without source", func(c *config.Container) { setOpts(c, "mount", []string{"type=volume,destination=/x"}) }, Links{}, "", "mount[0]", "needs source="},
 		{"docker mount relabel", func(c *config.Container) {
 			setOpts(c, "mount", []string{"type=bind,source=/srv/x,destination=/x,relabel=private"})
 		}, Links{}, "docker service", "mount[0]", "docker's --mount has no"},

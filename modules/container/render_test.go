@@ -168,7 +168,7 @@ var renderCases = []renderCase{
 			"label", map[string]string{"org.example.tier": "front end", "pct": "100% $HOME \"q\""},
 			"annotation", map[string]string{"run.oci.keep_original_groups": "1"},
 			"environment_file", []string{"/etc/app/env file"},
-			"mount", []string{"destination=/data,type=bind,source=/srv/web%data,ro=true", "type=tmpfs,destination=/cache,tmpfs-size=64m"},
+			"mount", []string{"destination=/data,type=bind,source=/srv/web%data,ro=true", "type=tmpfs,destination=/cache,tmpfs-size=64m", "src=/srv/other,type=bind,dst=/other", "destination=/cache2,type=tmpfs"},
 			"health_cmd", "curl -f 'http://localhost/' || exit 1", "health_interval", "30s", "health_retries", 3,
 			"health_start_period", "10s", "health_timeout", "5s",
 			"podman_args", []string{"--memory=512m", "--cpus=1.5"},
