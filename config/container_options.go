@@ -230,7 +230,6 @@ var quadletAliases = map[string]string{
 // with what to write instead and why, so that a quadlet user learns it at
 // the attribute rather than from "Unsupported argument".
 var quadletUnsupported = map[string]string{
-	"image":                  "", // never reached: image is an attribute
 	"exec":                   "write command = [...]: the container's arguments after the image",
 	"container_name":         "the container is named after the block (container \"NAME\")",
 	"service_name":           "the service is named after the block (NAME.service)",
@@ -261,9 +260,7 @@ func containerOptionSchema() []hcl.AttributeSchema {
 		out = append(out, hcl.AttributeSchema{Name: a})
 	}
 	for a := range quadletUnsupported {
-		if a != "image" {
-			out = append(out, hcl.AttributeSchema{Name: a})
-		}
+		out = append(out, hcl.AttributeSchema{Name: a})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
@@ -293,7 +290,7 @@ func (l *loader) decodeContainerOptions(c *Container, a *attrs) {
 		a.blk.Ranges[canon] = a.blk.Ranges[alias]
 	}
 	for name, why := range quadletUnsupported {
-		if attr, ok := a.attrs[name]; ok && why != "" {
+		if attr, ok := a.attrs[name]; ok {
 			rng := attr.NameRange
 			l.errorf(&rng, "Unsupported quadlet key", "%s is not supported: %s.", name, why)
 		}

@@ -271,8 +271,15 @@ func (s *spec) notifyFlag() string {
 	return "--sdnotify=conmon"
 }
 
-// dockerRefuses reports an option docker has no equivalent for.
+// dockerRefuses reports an option docker has no equivalent for, or whose
+// value docker reads otherwise.
 func dockerRefuses(c *config.Container) error {
+	if e, ok := c.Options["entrypoint"]; ok && strings.HasPrefix(e.Str, "[") {
+		return attrErr("entrypoint", "docker's --entrypoint is one executable; a JSON array of words is podman's reading. Give the executable, and its arguments in command")
+	}
+	if p, ok := c.Options["pull"]; ok && p.Str == "newer" {
+		return attrErr("pull", "docker's --pull has no \"newer\"; use always, missing or never")
+	}
 	for _, o := range options(c) {
 		if o.Docker != "" || o.Key == "PodmanArgs" || o.Key == "Group" {
 			continue

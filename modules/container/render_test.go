@@ -154,7 +154,7 @@ var renderCases = []renderCase{
 		c.SELinuxType = "container_t"
 		setOpts(c,
 			"log_driver", "journald", "log_opt", []string{"tag=web", "max-size=10m"},
-			"pids_limit", 100, "shm_size", "64m", "entrypoint", `["/bin/sh", "-c"]`,
+			"pids_limit", 100, "shm_size", "64m", "entrypoint", "/usr/local/bin/entry point",
 			"working_dir", "/srv/app dir", "ip", "10.88.0.5", "ip6", "fd00::5", "host_name", "web",
 			"stop_signal", "SIGINT", "stop_timeout", 20, "pull", "missing",
 			"network_alias", []string{"web", "www"}, "ulimit", []string{"nofile=1024:2048"},
@@ -177,6 +177,7 @@ var renderCases = []renderCase{
 	// Options only podman has: docker's rendering is an error.
 	{name: "options-podman", podman: true, c: ctr("options-podman", func(c *config.Container) {
 		setOpts(c,
+			"entrypoint", `["/bin/sh", "-c"]`, "pull", "newer",
 			"cgroups_mode", "enabled", "timezone", "Europe/Paris", "environment_host", true, "read_only_tmpfs", false,
 			"notify", "healthy", "security_label_file_type", "container_file_t",
 			"uid_map", []string{"0:100000:65536"}, "gid_map", []string{"0:100000:65536"},
