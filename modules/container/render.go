@@ -173,6 +173,9 @@ func (s *spec) volume(v config.Volume, quadlet bool) (string, error) {
 		if !ok || l.Name != v.Source {
 			return "", fmt.Errorf("volume source %q must be volume.%s.name, the volume's name, as it is", v.Source, v.Named)
 		}
+		if !engineName.MatchString(v.Source) {
+			return "", fmt.Errorf("volume name %q is not a name podman and docker accept", v.Source)
+		}
 		parts = parts[1:]
 		if quadlet && l.Quadlet {
 			v.Source = l.Block + ".volume"

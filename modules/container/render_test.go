@@ -198,7 +198,7 @@ var renderCases = []renderCase{
 	// A volume and a network block: as quadlet files (NAME.volume), and
 	// as services (by name).
 	{name: "named", podman: true, links: namedLinks(true), c: ctr("named", func(c *config.Container) {
-		c.Network = "lan"
+		c.Network = "lan:ip=10.89.0.5"
 		c.Volumes = []config.Volume{
 			{Source: "app-data", Target: "/data", Relabel: config.RelabelPrivate, Named: "appdata"},
 			{Source: "/srv/conf", Target: "/conf", ReadOnly: true, Relabel: config.RelabelNone},
@@ -206,7 +206,7 @@ var renderCases = []renderCase{
 		setOpts(c, "mount", []string{"type=volume,source=app-data,destination=/more"})
 	})},
 	{name: "named-plain", podman: true, links: namedLinks(false), c: ctr("named-plain", func(c *config.Container) {
-		c.Network = "lan:ip=10.89.0.5"
+		c.Network = "lan"
 		c.Volumes = []config.Volume{{Source: "app-data", Target: "/data", Relabel: config.RelabelShared, Named: "appdata"}}
 	})},
 	// systemd's own settings; docker refuses the cgroup ones.
