@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -89,6 +90,13 @@ func (s *spec) checkOptions() error {
 				}
 				if !path.IsAbs(f) || path.Clean(f) != f {
 					return attrErr(o.elem(i), "%s %q must be an absolute, normalised path: quadlet would resolve a relative one against its own directory", o.Attr, f)
+				}
+			}
+		case "PodmanArgs":
+			// config refuses these at load; a rendering never writes one
+			for i, a := range o.v.List {
+				if f, _, ok := strings.Cut(a, "="); !ok || !slices.Contains(config.PodmanArgsAllowed, f) {
+					return attrErr(o.elem(i), "podman_args %q is not an allowed --flag=VALUE", a)
 				}
 			}
 		case "Mount":

@@ -266,6 +266,7 @@ func TestRefusedOptions(t *testing.T) {
 		}, Links{}, "docker service", "mount[0]", "docker's --mount has no"},
 		{"docker entrypoint array", func(c *config.Container) { setOpts(c, "entrypoint", `["/bin/sh", "-c"]`) }, Links{}, "docker service", "entrypoint", "JSON array"},
 		{"docker pull newer", func(c *config.Container) { setOpts(c, "pull", "newer") }, Links{}, "docker service", "pull", "newer"},
+		{"podman_args outside the allowed", func(c *config.Container) { setOpts(c, "podman_args", []string{"--privileged"}) }, Links{}, "", "podman_args[0]", "not an allowed"},
 		{"docker has no timezone", func(c *config.Container) { setOpts(c, "timezone", "UTC") }, Links{}, "docker service", "timezone", "docker run has no equivalent"},
 		{"docker has no notify", func(c *config.Container) { setOpts(c, "notify", "healthy") }, Links{}, "docker service", "notify", "docker run has no equivalent"},
 		{"unknown setting", func(c *config.Container) {
