@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -270,7 +272,9 @@ func containerOptionSchema() []hcl.AttributeSchema {
 // aliases and the systemd maps of a container block. It runs before the
 // confinement checks, which see the aliases' values.
 func (l *loader) decodeContainerOptions(c *Container, a *attrs) {
-	for alias, canon := range quadletAliases {
+	// In a fixed order, so that the same block gives the same errors.
+	for _, alias := range slices.Sorted(maps.Keys(quadletAliases)) {
+		canon := quadletAliases[alias]
 		if _, ok := a.attrs[alias]; !ok {
 			continue
 		}
@@ -289,7 +293,8 @@ func (l *loader) decodeContainerOptions(c *Container, a *attrs) {
 		}
 		a.blk.Ranges[canon] = a.blk.Ranges[alias]
 	}
-	for name, why := range quadletUnsupported {
+	for _, name := range slices.Sorted(maps.Keys(quadletUnsupported)) {
+		why := quadletUnsupported[name]
 		if attr, ok := a.attrs[name]; ok {
 			rng := attr.NameRange
 			l.errorf(&rng, "Unsupported quadlet key", "%s is not supported: %s.", name, why)
