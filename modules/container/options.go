@@ -226,7 +226,7 @@ func (s *spec) mount(v string, quadlet bool) (string, error) {
 			return "", fmt.Errorf("mount source %q ends like a quadlet unit name, which quadlet would look up; refer to a volume block instead (source=${volume.NAME.name})", src)
 		}
 		if ok && quadlet && m.Type == "volume" {
-			if l, linked := s.links.volumeNamed(src); linked && l.Quadlet {
+			if l, linked := s.links.volumeByName(src); linked && l.Quadlet {
 				m.Fields[i] = "source=" + l.Block + ".volume"
 			}
 		}

@@ -51,7 +51,7 @@ func wantQuadlet(c *config.Container, links Links, row config.ContainerOption, v
 				panic(err)
 			}
 			if src, j, ok := spec.Source(); ok && spec.Type == "volume" {
-				if l, linked := links.volumeNamed(src); linked && l.Quadlet {
+				if l, linked := links.volumeByName(src); linked && l.Quadlet {
 					spec.Fields[j] = "source=" + l.Block + ".volume"
 				}
 			}

@@ -45,7 +45,7 @@ type NamedLink struct {
 	Quadlet bool
 }
 
-func (l Links) volumeNamed(name string) (NamedLink, bool) {
+func (l Links) volumeByName(name string) (NamedLink, bool) {
 	for _, v := range l.Volumes {
 		if v.Name == name {
 			return v, true
