@@ -14,6 +14,9 @@ type Volume struct {
 	Relabel        string // none, shared (:z), private (:Z)
 	// Mount is the mount block the source refers to (mount.NAME.where), if any.
 	Mount string
+	// Named is the volume block the source refers to (volume.NAME.name), if
+	// any: the source is then that named volume, not a host path.
+	Named string
 	Range hcl.Range
 }
 
@@ -46,15 +49,21 @@ type Container struct {
 	Quadlet *bool
 	// Sensitive names the environment keys whose values came from sensitive variables.
 	Sensitive map[string]bool
+	// Options are quadlet [Container] keys set through their attributes
+	// (ContainerOptions), by attribute name.
+	Options map[string]OptionValue
+	// Service, Unit and Install are systemd settings for those sections of
+	// the unit, sorted by key.
+	Service, Unit, Install []SystemdSetting
 }
 
 var containerSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{
+	Attributes: append([]hcl.AttributeSchema{
 		{Name: "image"}, {Name: "engine"}, {Name: "command"}, {Name: "environment"},
 		{Name: "selinux_type"}, {Name: "selinux_level"}, {Name: "publish"}, {Name: "network"},
 		{Name: "user"}, {Name: "restart"}, {Name: "enabled"}, {Name: "depends_on"},
 		{Name: "privileged"}, {Name: "allow_unconfined"}, {Name: "quadlet"},
-	},
+	}, containerOptionSchema()...),
 	Blocks: []hcl.BlockHeaderSchema{{Type: "volume"}},
 }
 
@@ -119,21 +128,28 @@ func (l *loader) decodeContainer(b *hcl.Block, ctx *hcl.EvalContext) *Container 
 		if _, ok := vc.Attributes["relabel"]; ok {
 			va.oneOf("relabel", v.Relabel, RelabelNone, RelabelShared, RelabelPrivate)
 		}
-		va.hostPath("source", v.Source, va.blk.AttrRange("source"))
-		va.hostPath("target", v.Target, va.blk.AttrRange("target"))
 		for _, d := range va.blk.Deps {
 			a.blk.addDep(d)
-			if d.Kind == KindMount {
+			switch d.Kind {
+			case KindMount:
 				v.Mount = d.Name
+			case KindVolume:
+				v.Named = d.Name
 			}
 		}
+		if v.Named == "" {
+			va.hostPath("source", v.Source, va.blk.AttrRange("source"))
+		}
+		va.hostPath("target", v.Target, va.blk.AttrRange("target"))
 		for k, r := range va.blk.Ranges {
 			a.blk.Ranges["volume."+k+fmt.Sprint(len(c.Volumes))] = r
 		}
 		c.Volumes = append(c.Volumes, v)
 	}
+	l.decodeContainerOptions(c, a)
 	c.Block = *a.blk
 	l.checkConfinement(c)
+	l.checkOptionConfinement(c)
 	return c
 }
 

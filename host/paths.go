@@ -29,6 +29,7 @@ const (
 const (
 	PodmanBin = "/usr/bin/podman"
 	DockerBin = "/usr/bin/docker"
+	ShBin     = "/bin/sh"
 )
 
 // UnitSearchPath is every directory systemd reads system units from, in its

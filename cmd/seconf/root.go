@@ -88,8 +88,8 @@ image builds and tests use it.`,
 			if diags.HasErrors() {
 				return exitError{1}
 			}
-			fmt.Fprintf(o.stdout, "The configuration is valid: %d selinux_module, %d container, %d mount.\n",
-				len(cfg.Modules), len(cfg.Containers), len(cfg.Mounts))
+			fmt.Fprintf(o.stdout, "The configuration is valid: %d selinux_module, %d container, %d mount, %d volume, %d network.\n",
+				len(cfg.Modules), len(cfg.Containers), len(cfg.Mounts), len(cfg.Volumes), len(cfg.Networks))
 			return nil
 		},
 	}
@@ -234,7 +234,7 @@ func (o *options) newEngine() (*engine.Engine, func(), error) {
 // module is not yet committed; mounts before containers, whose volumes may
 // need them.
 func providers(sel *selinux.Provider) []engine.Provider {
-	return []engine.Provider{sel, units.New(units.Section, mount.Source{}, container.Source{})}
+	return []engine.Provider{sel, units.New(units.Section, mount.Source{}, container.VolumeSource, container.NetworkSource, container.Source{})}
 }
 
 // open loads the configuration and makes the engine for one command; done
