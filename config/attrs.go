@@ -86,7 +86,7 @@ func (a *attrs) refs(expr hcl.Expression) bool {
 					"There is no variable %q. Declare it with a variable %q {} block.", name, name)
 				ok = false
 			}
-		case KindModule, KindMount, KindContainer:
+		case KindModule, KindMount, KindContainer, KindBoolean, KindFContext, KindPort:
 			if len(t) < 2 {
 				a.l.errorf(&rng, "Invalid reference", "Write %s.NAME to refer to a %s block.", root, root)
 				ok = false
@@ -102,11 +102,16 @@ func (a *attrs) refs(expr hcl.Expression) bool {
 			a.blk.addDep(Ref{Kind: root, Name: name, Range: rng})
 		default:
 			a.l.errorf(&rng, "Unknown reference",
-				"%q is not something a value can refer to. Use var.NAME, selinux_module.NAME, mount.NAME or container.NAME.", root)
+				"%q is not something a value can refer to. Use var.NAME, selinux_module.NAME, selinux_boolean.NAME, selinux_fcontext.NAME, selinux_port.NAME, mount.NAME or container.NAME.", root)
 			ok = false
 		}
 	}
 	return ok
+}
+
+// referenceKind lists the block kinds a reference or depends_on may name.
+var referenceKind = map[string]bool{
+	KindModule: true, KindMount: true, KindContainer: true, KindBoolean: true, KindFContext: true, KindPort: true,
 }
 
 func stepName(s hcl.Traverser) string {
@@ -142,8 +147,8 @@ func (a *attrs) dependsOn(attr *hcl.Attribute) {
 			continue
 		}
 		root := t.RootName()
-		if root != KindModule && root != KindMount && root != KindContainer {
-			a.l.errorf(&rng, "Invalid depends_on entry", "%q is not a resource kind; use selinux_module, mount or container.", root)
+		if !referenceKind[root] {
+			a.l.errorf(&rng, "Invalid depends_on entry", "%q is not a resource kind; use selinux_module, selinux_boolean, selinux_fcontext, selinux_port, mount or container.", root)
 			continue
 		}
 		name := stepName(t[1])

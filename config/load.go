@@ -26,6 +26,9 @@ var topSchema = &hcl.BodySchema{
 		{Type: KindModule, LabelNames: []string{"name"}},
 		{Type: KindContainer, LabelNames: []string{"name"}},
 		{Type: KindMount, LabelNames: []string{"name"}},
+		{Type: KindBoolean, LabelNames: []string{"name"}},
+		{Type: KindFContext, LabelNames: []string{"name"}},
+		{Type: KindPort, LabelNames: []string{"name"}},
 	},
 }
 
@@ -149,6 +152,7 @@ func (l *loader) decode(bodies []*hcl.BodyContent) {
 			l.cfg.Modules = append(l.cfg.Modules, m)
 		}
 	}
+	l.decodeSettings(byType, ctx)
 	mounts := map[string]cty.Value{}
 	for _, b := range byType[KindMount] {
 		if m := l.decodeMount(b, ctx); m != nil {

@@ -17,6 +17,9 @@ type Config struct {
 	Modules    []*Module
 	Containers []*Container
 	Mounts     []*Mount
+	Booleans   []*Boolean
+	FContexts  []*FContext
+	Ports      []*Port
 }
 
 // Ref names another block; it is a dependency edge.
