@@ -68,8 +68,8 @@ type planned struct {
 	types    []string // types the module declares
 }
 
-// Validate checks the module blocks without the host.
-func (p *Provider) Validate(cfg *config.Config) hcl.Diagnostics {
+// validateModules checks the module blocks without the host.
+func (p *Provider) validateModules(cfg *config.Config) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, m := range cfg.Modules {
 		if !moduleName(m.Name) {
@@ -98,8 +98,8 @@ func moduleName(s string) bool {
 
 func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
-// Plan compiles every module and compares it with the store.
-func (p *Provider) Plan(ctx context.Context, env *engine.Env) ([]*engine.Change, hcl.Diagnostics) {
+// planModules compiles every module and compares it with the store.
+func (p *Provider) planModules(ctx context.Context, env *engine.Env) ([]*engine.Change, hcl.Diagnostics) {
 	p.owned, p.typeOwners = map[string]ModuleState{}, map[string]string{}
 	if err := env.State.Section(Section, &p.owned); err != nil {
 		return nil, engine.FromError(nil, "Cannot read the state record", err)
@@ -294,8 +294,8 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 			ops++
 		}
 	}
-	if ops > 0 {
-		txn, err := prepareTransaction(env.Host)
+	if ops > 0 || hasSettings(changes) { // settings: see settings_apply.go
+		txn, err := p.preparePolicy(env, changes)
 		if err != nil {
 			return fmt.Errorf("%s: %w", config.KindModule, err)
 		}
@@ -314,7 +314,7 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 			return err
 		}
 		if err := txn.Run(ctx, args); err != nil {
-			return fmt.Errorf("%s: policy transaction failed, nothing was committed: %w", config.KindModule, err)
+			return fmt.Errorf("%s: %w", config.KindModule, commitError(err))
 		}
 	}
 	st := openStore(env.Host.FS) // anew: the commit may have made a priority directory
