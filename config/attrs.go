@@ -2,6 +2,7 @@ package config
 
 import (
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -73,8 +74,8 @@ func (a *attrs) refs(expr hcl.Expression) bool {
 	for _, t := range expr.Variables() {
 		root := t.RootName()
 		rng := t.SourceRange()
-		switch root {
-		case "var":
+		switch {
+		case root == "var":
 			if len(t) < 2 {
 				a.l.errorf(&rng, "Invalid reference", "Write var.NAME to use a variable.")
 				ok = false
@@ -86,7 +87,7 @@ func (a *attrs) refs(expr hcl.Expression) bool {
 					"There is no variable %q. Declare it with a variable %q {} block.", name, name)
 				ok = false
 			}
-		case KindModule, KindMount, KindContainer, KindVolume, KindNetwork:
+		case referenceKind[root]:
 			if len(t) < 2 {
 				a.l.errorf(&rng, "Invalid reference", "Write %s.NAME to refer to a %s block.", root, root)
 				ok = false
@@ -102,11 +103,27 @@ func (a *attrs) refs(expr hcl.Expression) bool {
 			a.blk.addDep(Ref{Kind: root, Name: name, Range: rng})
 		default:
 			a.l.errorf(&rng, "Unknown reference",
-				"%q is not something a value can refer to. Use var.NAME, selinux_module.NAME, mount.NAME, container.NAME, volume.NAME or network.NAME.", root)
+				"%q is not something a value can refer to. Use var.NAME or KIND.NAME for a block kind: %s.", root, kindList())
 			ok = false
 		}
 	}
 	return ok
+}
+
+// referenceKind lists the block kinds a reference or depends_on may name.
+var referenceKind = map[string]bool{
+	KindModule: true, KindMount: true, KindContainer: true, KindVolume: true, KindNetwork: true,
+	KindBoolean: true, KindFContext: true, KindPort: true,
+}
+
+// kindList names the kinds for a message, in a fixed order.
+func kindList() string {
+	var ks []string
+	for k := range referenceKind {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return strings.Join(ks, ", ")
 }
 
 func stepName(s hcl.Traverser) string {
@@ -142,8 +159,8 @@ func (a *attrs) dependsOn(attr *hcl.Attribute) {
 			continue
 		}
 		root := t.RootName()
-		if root != KindModule && root != KindMount && root != KindContainer && root != KindVolume && root != KindNetwork {
-			a.l.errorf(&rng, "Invalid depends_on entry", "%q is not a resource kind; use selinux_module, mount, container, volume or network.", root)
+		if !referenceKind[root] {
+			a.l.errorf(&rng, "Invalid depends_on entry", "%q is not a resource kind; use one of %s.", root, kindList())
 			continue
 		}
 		name := stepName(t[1])

@@ -22,6 +22,15 @@ func (l *loader) checkCycles() {
 	for _, m := range l.cfg.Mounts {
 		add(&m.Block)
 	}
+	for _, b := range l.cfg.Booleans {
+		add(&b.Block)
+	}
+	for _, f := range l.cfg.FContexts {
+		add(&f.Block)
+	}
+	for _, p := range l.cfg.Ports {
+		add(&p.Block)
+	}
 	for _, c := range l.cfg.Containers {
 		add(&c.Block)
 	}

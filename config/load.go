@@ -28,6 +28,9 @@ var topSchema = &hcl.BodySchema{
 		{Type: KindMount, LabelNames: []string{"name"}},
 		{Type: KindVolume, LabelNames: []string{"name"}},
 		{Type: KindNetwork, LabelNames: []string{"name"}},
+		{Type: KindBoolean, LabelNames: []string{"name"}},
+		{Type: KindFContext, LabelNames: []string{"name"}},
+		{Type: KindPort, LabelNames: []string{"name"}},
 	},
 }
 
@@ -151,6 +154,7 @@ func (l *loader) decode(bodies []*hcl.BodyContent) {
 			l.cfg.Modules = append(l.cfg.Modules, m)
 		}
 	}
+	l.decodeSettings(byType, ctx)
 	mounts := map[string]cty.Value{}
 	for _, b := range byType[KindMount] {
 		if m := l.decodeMount(b, ctx); m != nil {

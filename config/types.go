@@ -19,6 +19,9 @@ type Config struct {
 	Mounts     []*Mount
 	Volumes    []*NamedVolume
 	Networks   []*Network
+	Booleans   []*Boolean
+	FContexts  []*FContext
+	Ports      []*Port
 }
 
 // Ref names another block; it is a dependency edge.

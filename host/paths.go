@@ -21,6 +21,7 @@ const (
 	SELinuxDir    = "/etc/selinux"        // config, semanage.conf, built policies
 	SELinuxConfig = "/etc/selinux/config" // SELINUXTYPE= names the store
 	PolicyStores  = "/var/lib/selinux"    // one store per policy type
+	SELinuxFS     = "/sys/fs/selinux"     // the running policy: booleans/NAME holds "current pending"
 
 	DockerDaemonConfig = "/etc/docker/daemon.json"
 )

@@ -11,4 +11,13 @@
 // installed. Names the store has in other copies are refused unless a block
 // sets override, and a block without source only disables (and, when it
 // goes, enables again) a module someone else installed.
+//
+// It also plans and applies the settings beside the modules
+// (selinux_boolean, selinux_fcontext, selinux_port; settings.go): read from
+// the store's local files without running a command, committed with the
+// modules in one semanage import (two commits when a setting needs what a
+// module of the same apply brings), with what was there before recorded so
+// that a removal restores it, and, online, the running booleans and the
+// labels of existing files under a changed rule brought along
+// (settings_apply.go, relabel.go).
 package selinux

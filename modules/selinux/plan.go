@@ -16,8 +16,8 @@ import (
 	"seconf/host"
 )
 
-// Plan compiles every module and compares it with the store.
-func (p *Provider) Plan(ctx context.Context, env *engine.Env) ([]*engine.Change, hcl.Diagnostics) {
+// planModules compiles every module and compares it with the store.
+func (p *Provider) planModules(ctx context.Context, env *engine.Env) ([]*engine.Change, hcl.Diagnostics) {
 	p.owned, p.typeOwners, p.storeBlocks = map[string]ModuleState{}, map[string]string{}, nil
 	if err := env.State.Section(Section, &p.owned); err != nil {
 		return nil, engine.FromError(nil, "Cannot read the state record", err)

@@ -83,8 +83,8 @@ type planned struct {
 	record *ModuleState
 }
 
-// Validate checks the module blocks without the host.
-func (p *Provider) Validate(cfg *config.Config) hcl.Diagnostics {
+// validateModules checks the module blocks without the host.
+func (p *Provider) validateModules(cfg *config.Config) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, m := range cfg.Modules {
 		if !moduleName(m.Name) {
@@ -117,11 +117,6 @@ func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' 
 func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine.Change) error {
 	var args []string
 	committed := false
-	if env.Host.Offline() {
-		// -p keeps the whole transaction under the root; -S alone would still
-		// write the built policy into the build machine's /etc/selinux.
-		args = append(args, "-p", env.Host.Root, "-n")
-	}
 	ops := 0
 	for _, c := range changes {
 		pl, _ := c.Data.(*planned)
@@ -142,8 +137,8 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 			ops++
 		}
 	}
-	if ops > 0 {
-		txn, err := prepareTransaction(env.Host)
+	if ops > 0 || hasSettings(changes) { // settings: see settings_apply.go
+		txn, err := p.preparePolicy(env, changes)
 		if err != nil {
 			return fmt.Errorf("%s: %w", config.KindModule, err)
 		}
