@@ -75,8 +75,8 @@ func (a *attrs) refuseSecret(name string, rng hcl.Range, secrets []string) {
 		example = "var." + secrets[0]
 	}
 	a.l.errorf(&rng, "Sensitive value not allowed here",
-		"The value of %s comes from %s. seconf writes %s where anyone on the host can read it (unit files, plans, diffs, logs); a sensitive value may only be a container's environment value, environment = { NAME = %s }, which seconf writes to a file only root can read (mode 0600).",
-		name, from, name, example)
+		"The value of %s comes from %s. seconf would write it into unit files, plans, diffs and logs, which anyone on the host can read. A sensitive value may only be a container's environment value, environment = { NAME = %s }, which seconf writes to a file only root can read (mode 0600).",
+		name, from, example)
 }
 
 // eval evaluates expr after checking its references. secrets names the
