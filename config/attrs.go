@@ -24,6 +24,9 @@ type attrs struct {
 	blk   *Block
 	ctx   *hcl.EvalContext
 	attrs hcl.Attributes
+	// failed names the attributes already reported, which later checks of
+	// their (default) value must not report again.
+	failed map[string]bool
 }
 
 func (l *loader) content(b *hcl.Block, schema *hcl.BodySchema, ctx *hcl.EvalContext, kind string) (*Block, *attrs, *hcl.BodyContent) {
@@ -49,6 +52,21 @@ func (a *attrs) value(name string, want cty.Type) (cty.Value, bool) {
 		return cty.NilVal, false
 	}
 	a.blk.Ranges[name] = attr.Expr.Range()
+	v, ok := a.valueOf(name, attr, want)
+	if !ok {
+		a.fail(name)
+	}
+	return v, ok
+}
+
+func (a *attrs) fail(name string) {
+	if a.failed == nil {
+		a.failed = map[string]bool{}
+	}
+	a.failed[name] = true
+}
+
+func (a *attrs) valueOf(name string, attr *hcl.Attribute, want cty.Type) (cty.Value, bool) {
 	v, secrets, ok := a.eval(attr.Expr)
 	if !ok {
 		return cty.NilVal, false
@@ -303,6 +321,7 @@ func (a *attrs) str(name, def string) string {
 	}
 	s := v.AsString()
 	if !a.checkText(name, s, a.blk.AttrRange(name), multiline[a.blk.Kind+"."+name]) {
+		a.fail(name)
 		return def
 	}
 	return s
@@ -351,6 +370,7 @@ func (a *attrs) strList(name string) []string {
 	var out []string
 	for i, e := range v.AsValueSlice() {
 		if !a.checkText(fmt.Sprintf("%s[%d]", name, i), e.AsString(), a.blk.AttrRange(name), false) {
+			a.fail(name)
 			return nil
 		}
 		out = append(out, e.AsString())
@@ -476,6 +496,10 @@ func (a *attrs) oneOf(name, val string, allowed ...string) {
 // writes or mounts is exactly the path a person reads.
 func (a *attrs) hostPath(name, p string, rng hcl.Range) {
 	if p == "" {
+		// Absent, or already reported: nothing more to say.
+		if _, set := a.attrs[name]; set && !a.failed[name] {
+			a.l.errorf(&rng, "Invalid path", "%s is empty; give an absolute path.", name)
+		}
 		return
 	}
 	if !path.IsAbs(p) || path.Clean(p) != p {
