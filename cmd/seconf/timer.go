@@ -275,9 +275,11 @@ func keepLast(h *host.Host, last *engine.ApplySummary) error {
 
 // tidy removes what the timer's removal left empty, so that a root that
 // only ever had the timer is as before: the .wants directory (as systemctl
-// disable does) and a state record that records nothing.
+// disable does), the directory of environment files, and a state record
+// that records nothing.
 func tidy(h *host.Host) {
 	h.FS.Remove(path.Join(host.UnitDir, timer.WantedBy+".wants")) // fails unless empty
+	h.FS.Remove(host.EnvDir)                                      // made for the timer's secrets, if empty
 	st, err := engine.LoadState(h)
 	if err != nil || !st.Empty() {
 		return
