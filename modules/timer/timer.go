@@ -18,15 +18,15 @@ import (
 
 // Names of what the timer is made of.
 const (
-	Kind     = "timer"
-	ID       = Kind + ".seconf-converge"
-	Service  = "seconf-converge.service"
-	Timer    = "seconf-converge.timer"
+	Kind    = "timer"
+	ID      = Kind + ".seconf-converge"
+	Service = "seconf-converge.service"
+	Timer   = "seconf-converge.timer"
 	// EnvFile holds the sensitive --var values. It is where a container
 	// named seconf-converge would keep its environment, but such a
 	// container already clashes with the timer's service name, which the
 	// units provider refuses.
-	EnvFile = host.EnvDir + "/seconf-converge.env"
+	EnvFile  = host.EnvDir + "/seconf-converge.env"
 	WantedBy = "timers.target"
 )
 
