@@ -91,6 +91,9 @@ func (l *loader) decodeModule(b *hcl.Block, ctx *hcl.EvalContext) *Module {
 
 func (l *loader) moduleSource(m *Module, src string) {
 	rng := m.AttrRange("source")
+	if src == "" && l.reported(rng) {
+		return // refused already (a sensitive or invalid value)
+	}
 	if src == "" {
 		l.errorf(&rng, "Empty source", "source must name a .te, .cil or .pp file.")
 		return
@@ -136,6 +139,16 @@ func (l *loader) moduleSource(m *Module, src string) {
 		}
 	}
 	m.Source = p
+}
+
+// reported tells whether an error was already given at rng.
+func (l *loader) reported(rng hcl.Range) bool {
+	for _, d := range l.diags {
+		if d.Severity == hcl.DiagError && d.Subject != nil && *d.Subject == rng {
+			return true
+		}
+	}
+	return false
 }
 
 // sourceFile checks one policy file: a regular file (a FIFO would hang the

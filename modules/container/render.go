@@ -164,7 +164,8 @@ func (s *spec) envFileData() []byte {
 
 // maxEnvFileLine is the longest line podman and docker read from an
 // environment file: both scan it with Go's bufio.Scanner, whose default
-// buffer is 64 KiB, newline included.
+// buffer is 64 KiB, newline included (podman 4.3.1 reads a line of 65535
+// bytes and fails on one of 65536: "bufio.Scanner: token too long").
 const maxEnvFileLine = 64<<10 - 1
 
 // lineAttrs maps the keys of a rendered line to the attribute that makes it
