@@ -111,6 +111,12 @@ func Render(s Settings) ([]units.File, error) {
 	}
 	cmd := []string{s.Seconf, "apply", "--lock-timeout=" + LockTimeout.String()}
 	for _, v := range s.Vars {
+		// The run would refuse what config refuses in any value: refuse it
+		// now rather than fail every run.
+		name, val, _ := strings.Cut(v, "=")
+		if err := config.CheckValue("the value of --var "+name, val); err != nil {
+			return nil, err
+		}
 		cmd = append(cmd, "--var="+v)
 	}
 	// "--" keeps a configuration path that starts with "-" from being a flag.
@@ -119,6 +125,9 @@ func Render(s Settings) ([]units.File, error) {
 	for _, p := range append([]string{s.Seconf}, s.Paths...) {
 		if !path.IsAbs(p) {
 			return nil, fmt.Errorf("%q is not an absolute path: the timer runs from /", p)
+		}
+		if err := config.CheckValue(fmt.Sprintf("the path %q", p), p); err != nil {
+			return nil, err
 		}
 	}
 	exec, err := execLine(cmd)

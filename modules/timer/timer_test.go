@@ -124,6 +124,8 @@ func TestRenderRefuses(t *testing.T) {
 		{"too-often", func(s *Settings) { s.Every = 30 * time.Second }, "at least 1m0s"},
 		{"fractional", func(s *Settings) { s.Every = 90*time.Second + time.Millisecond }, "whole seconds"},
 		{"newline", func(s *Settings) { s.Paths = []string{"/etc/sec\nonf"} }, "control character"},
+		{"path-zero-width", func(s *Settings) { s.Paths = []string{"/etc/sec\u200bonf"} }, "invisible character U+200B"},
+		{"var-nbsp", func(s *Settings) { s.Vars = []string{"site=a\u00a0b"} }, "non-ASCII space"},
 		{"secret-name", func(s *Settings) { s.Secrets = []string{"my-token=x"} }, "rename the variable"},
 		{"secret-newline", func(s *Settings) { s.Secrets = []string{"token=a\nb"} }, "control character"},
 		{"secret-nbsp", func(s *Settings) { s.Secrets = []string{"token=a\u00a0b"} }, "non-ASCII space"},
