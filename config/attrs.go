@@ -1,9 +1,14 @@
 package config
 
 import (
+	"fmt"
+	"math"
+	"math/big"
 	"path"
+	"slices"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -19,6 +24,9 @@ type attrs struct {
 	blk   *Block
 	ctx   *hcl.EvalContext
 	attrs hcl.Attributes
+	// failed names the attributes already reported, which later checks of
+	// their (default) value must not report again.
+	failed map[string]bool
 }
 
 func (l *loader) content(b *hcl.Block, schema *hcl.BodySchema, ctx *hcl.EvalContext, kind string) (*Block, *attrs, *hcl.BodyContent) {
@@ -35,37 +43,205 @@ func (l *loader) content(b *hcl.Block, schema *hcl.BodySchema, ctx *hcl.EvalCont
 	return blk, a, content
 }
 
-// value evaluates attribute name; ok is false when it is absent or broken.
+// value evaluates attribute name; ok is false when it is absent, broken or
+// refused. A value that comes from a sensitive variable is refused: only
+// environment values (envMap) may be secret.
 func (a *attrs) value(name string, want cty.Type) (cty.Value, bool) {
 	attr, ok := a.attrs[name]
 	if !ok {
 		return cty.NilVal, false
 	}
 	a.blk.Ranges[name] = attr.Expr.Range()
-	return a.eval(attr.Expr, want)
+	v, ok := a.valueOf(name, attr, want)
+	if !ok {
+		a.fail(name)
+	}
+	return v, ok
 }
 
-func (a *attrs) eval(expr hcl.Expression, want cty.Type) (cty.Value, bool) {
-	if !a.refs(expr) {
+func (a *attrs) fail(name string) {
+	if a.failed == nil {
+		a.failed = map[string]bool{}
+	}
+	a.failed[name] = true
+}
+
+func (a *attrs) valueOf(name string, attr *hcl.Attribute, want cty.Type) (cty.Value, bool) {
+	v, secrets, ok := a.eval(attr.Expr)
+	if !ok {
 		return cty.NilVal, false
 	}
-	v, d := expr.Value(a.ctx)
-	a.l.diags = append(a.l.diags, d...)
-	if d.HasErrors() {
+	if len(secrets) > 0 || v.ContainsMarked() {
+		a.refuseSecret(name, attr.Expr.Range(), secrets)
 		return cty.NilVal, false
 	}
-	v, err := convert.Convert(v, want)
+	v, err := convertTo(v, want)
 	if err != nil {
-		rng := expr.Range()
-		a.l.errorf(&rng, "Incorrect attribute value type", "Expected %s: %v.", want.FriendlyName(), err)
-		return cty.NilVal, false
-	}
-	if !v.IsWhollyKnown() || v.IsNull() {
-		rng := expr.Range()
-		a.l.errorf(&rng, "Missing value", "This value is null or unknown; give a %s.", want.FriendlyName())
+		rng := attr.Expr.Range()
+		a.l.errorf(&rng, "Incorrect attribute value type", "%s must be %s: %v.", name, friendly(want), err)
 		return cty.NilVal, false
 	}
 	return v, true
+}
+
+// refuseSecret says why a sensitive value cannot be used here, naming the
+// variable and never its value.
+func (a *attrs) refuseSecret(name string, rng hcl.Range, secrets []string) {
+	from, example := "a sensitive variable", "var.NAME"
+	if len(secrets) > 0 {
+		from = "the sensitive variable var." + strings.Join(secrets, ", var.")
+		example = "var." + secrets[0]
+	}
+	a.l.errorf(&rng, "Sensitive value not allowed here",
+		"The value of %s comes from %s. seconf would write it into unit files, plans, diffs and logs, which anyone on the host can read. A sensitive value may only be a container's environment value, environment = { NAME = %s }, which seconf writes to a file only root can read (mode 0600).",
+		name, from, example)
+}
+
+// eval evaluates expr after checking its references. secrets names the
+// sensitive variables it uses: HCL's own messages about such an expression
+// may quote values computed from them (a duplicate key of a for
+// expression, an attribute missing from one side of a conditional), so
+// their details are withheld.
+func (a *attrs) eval(expr hcl.Expression) (v cty.Value, secrets []string, ok bool) {
+	if !a.refs(expr) {
+		return cty.NilVal, nil, false
+	}
+	secrets = a.secretRefs(expr)
+	v, d := expr.Value(a.ctx)
+	if len(secrets) > 0 {
+		d = withhold(d, secrets)
+	}
+	a.l.diags = append(a.l.diags, d...)
+	if d.HasErrors() {
+		return cty.NilVal, nil, false
+	}
+	if !v.IsWhollyKnown() || v.IsNull() {
+		rng := expr.Range()
+		a.l.errorf(&rng, "Missing value", "This value is null or unknown; give a value.")
+		return cty.NilVal, nil, false
+	}
+	return v, secrets, true
+}
+
+// withhold replaces the details of diagnostics about an expression that
+// uses sensitive variables; the summary stays (HCL's are fixed texts).
+func withhold(diags hcl.Diagnostics, secrets []string) hcl.Diagnostics {
+	out := make(hcl.Diagnostics, len(diags))
+	for i, d := range diags {
+		c := *d
+		c.Detail = fmt.Sprintf("The details are withheld: the expression uses the sensitive variable var.%s, whose value they could show.", strings.Join(secrets, ", var."))
+		c.Expression, c.EvalContext, c.Extra = nil, nil, nil
+		out[i] = &c
+	}
+	return out
+}
+
+// secretRefs names the sensitive variables expr refers to, sorted.
+func (a *attrs) secretRefs(expr hcl.Expression) []string {
+	var out []string
+	for _, t := range expr.Variables() {
+		if t.RootName() != "var" || len(t) < 2 {
+			continue
+		}
+		name := stepName(t[1])
+		if v := a.l.cfg.Variables[name]; v != nil && v.Sensitive && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// friendly names a type as an error should.
+func friendly(t cty.Type) string {
+	switch {
+	case t == cty.String:
+		return "a string"
+	case t == cty.Number:
+		return "a number"
+	case t == cty.Bool:
+		return "true or false"
+	case t.IsListType():
+		return "a list of strings"
+	case t.IsMapType():
+		return "a map of strings"
+	}
+	return t.FriendlyName()
+}
+
+func typeName(t cty.Type) string {
+	switch {
+	case t.IsTupleType() || t.IsListType() || t.IsSetType():
+		return "a list"
+	case t.IsObjectType() || t.IsMapType():
+		return "an object"
+	case t == cty.String:
+		return "a string"
+	case t == cty.Number:
+		return "a number"
+	case t == cty.Bool:
+		return "a bool"
+	}
+	return t.FriendlyName()
+}
+
+// convertTo converts an unmarked value to a string, number, bool, list of
+// strings or map of strings. Lists and maps are converted element by
+// element: cty's own conversion of a tuple unifies the element types in
+// quadratic time (a list of 100,000 strings took minutes). Errors name
+// types and positions, never values or keys.
+func convertTo(v cty.Value, want cty.Type) (cty.Value, error) {
+	if v.IsNull() {
+		return cty.NilVal, fmt.Errorf("got null")
+	}
+	t := v.Type()
+	switch {
+	case want == cty.DynamicPseudoType:
+		return v, nil
+	case want.IsMapType():
+		if !t.IsObjectType() && !t.IsMapType() {
+			return cty.NilVal, fmt.Errorf("got %s", typeName(t))
+		}
+		elems := map[string]cty.Value{}
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			c, err := convertTo(e, want.ElementType())
+			if err != nil {
+				return cty.NilVal, fmt.Errorf("a value: %v", err)
+			}
+			elems[k.AsString()] = c
+		}
+		if len(elems) == 0 {
+			return cty.MapValEmpty(want.ElementType()), nil
+		}
+		return cty.MapVal(elems), nil
+	case want.IsListType():
+		if !t.IsTupleType() && !t.IsListType() && !t.IsSetType() {
+			return cty.NilVal, fmt.Errorf("got %s", typeName(t))
+		}
+		var elems []cty.Value
+		for i, it := 0, v.ElementIterator(); it.Next(); i++ {
+			_, e := it.Element()
+			s, err := convertTo(e, cty.String)
+			if err != nil {
+				return cty.NilVal, fmt.Errorf("element %d: %v", i, err)
+			}
+			elems = append(elems, s)
+		}
+		if len(elems) == 0 {
+			return cty.ListValEmpty(cty.String), nil
+		}
+		return cty.ListVal(elems), nil
+	case !t.IsPrimitiveType():
+		return cty.NilVal, fmt.Errorf("got %s", typeName(t))
+	}
+	c, err := convert.Convert(v, want)
+	if err != nil {
+		// cty's message for a primitive names only types, but is not
+		// relied on: the value may be a secret.
+		return cty.NilVal, fmt.Errorf("got %s that cannot be read as %s", typeName(t), friendly(want))
+	}
+	return c, nil
 }
 
 // refs checks every reference in expr and records it as a dependency.
@@ -178,31 +354,23 @@ func (a *attrs) str(name, def string) string {
 	if !ok {
 		return def
 	}
-	v, _ = v.Unmark()
 	s := v.AsString()
-	a.noControl(name, s)
+	if !a.checkText(name, s, a.blk.AttrRange(name), multiline[a.blk.Kind+"."+name]) {
+		a.fail(name)
+		return def
+	}
 	return s
 }
 
-// noControl refuses control characters: a newline in a value would start a
-// new line, hence a new directive, in a unit file.
-func (a *attrs) noControl(name, s string) {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			rng := a.blk.AttrRange(name)
-			a.l.errorf(&rng, "Control character in value",
-				"The value of %s holds the control character %q; remove it (newlines and control characters cannot reach a unit file or a command line).", name, r)
-			return
-		}
-	}
-}
+// multiline are the attributes that may hold several lines: policy text,
+// which is compiled from a file and never reaches a unit.
+var multiline = map[string]bool{KindModule + ".content": true}
 
 func (a *attrs) boolean(name string, def bool) bool {
 	v, ok := a.value(name, cty.Bool)
 	if !ok {
 		return def
 	}
-	v, _ = v.Unmark()
 	return v.True()
 }
 
@@ -219,14 +387,13 @@ func (a *attrs) integer(name string, def int) int {
 	if !ok {
 		return def
 	}
-	v, _ = v.Unmark()
 	bf := v.AsBigFloat()
-	if !bf.IsInt() {
+	i, acc := bf.Int64()
+	if !bf.IsInt() || acc != big.Exact || i < math.MinInt32 || i > math.MaxInt32 {
 		rng := a.blk.AttrRange(name)
 		a.l.errorf(&rng, "Invalid number", "%s must be a whole number.", name)
 		return def
 	}
-	i, _ := bf.Int64()
 	return int(i)
 }
 
@@ -235,34 +402,119 @@ func (a *attrs) strList(name string) []string {
 	if !ok {
 		return nil
 	}
-	v, _ = v.UnmarkDeep()
 	var out []string
-	for _, e := range v.AsValueSlice() {
-		a.noControl(name, e.AsString())
+	for i, e := range v.AsValueSlice() {
+		if !a.checkText(fmt.Sprintf("%s[%d]", name, i), e.AsString(), a.blk.AttrRange(name), false) {
+			a.fail(name)
+			return nil
+		}
 		out = append(out, e.AsString())
 	}
 	return out
 }
 
-// strMap returns the map and the keys whose values are sensitive.
-func (a *attrs) strMap(name string) (map[string]string, map[string]bool) {
-	v, ok := a.value(name, cty.Map(cty.String))
+// envMap decodes a map of environment variables, the one place a
+// sensitive value may go. sens names the keys whose values are sensitive:
+// every key when the map as a whole is (a sensitive variable holding a
+// map, or a key computed from a secret), and then no error names a key
+// either.
+func (a *attrs) envMap(name string) (vals map[string]string, sens map[string]bool) {
+	attr, ok := a.attrs[name]
 	if !ok {
 		return nil, nil
 	}
-	out := map[string]string{}
-	sens := map[string]bool{}
-	v, _ = v.Unmark()
-	for k, e := range v.AsValueMap() {
-		e, marks := e.Unmark()
-		if _, s := marks[sensitiveMark]; s {
+	rng := attr.Expr.Range()
+	a.blk.Ranges[name] = rng
+	v, secrets, ok := a.eval(attr.Expr)
+	if !ok {
+		return nil, nil
+	}
+	v, whole := v.Unmark()
+	allSecret := len(whole) > 0
+	if len(secrets) > 0 && !v.ContainsMarked() {
+		// The expression uses a secret but no mark says where it went:
+		// treat every value as secret rather than guess.
+		allSecret = true
+	}
+	t := v.Type()
+	if !t.IsObjectType() && !t.IsMapType() {
+		a.l.errorf(&rng, "Incorrect attribute value type", "%s must be a map of strings, such as { NAME = \"value\" }; got %s.", name, typeName(t))
+		return nil, nil
+	}
+	elems := map[string]cty.Value{}
+	var keys []string
+	for it := v.ElementIterator(); it.Next(); {
+		k, e := it.Element()
+		keys = append(keys, k.AsString())
+		elems[k.AsString()] = e
+	}
+	sort.Strings(keys)
+	vals, sens = map[string]string{}, map[string]bool{}
+	for _, k := range keys {
+		e, marks := elems[k].UnmarkDeep()
+		secret := allSecret || len(marks) > 0
+		irng := a.itemRange(attr.Expr, k, rng)
+		what := fmt.Sprintf("the environment variable %q", k)
+		if allSecret {
+			what = "an environment variable of this sensitive map"
+		}
+		if !a.checkEnvName(k, what, irng, allSecret) {
+			return nil, nil
+		}
+		s, err := convertTo(e, cty.String)
+		if err != nil {
+			a.l.errorf(&irng, "Incorrect attribute value type", "The value of %s must be a string: %v.", what, err)
+			return nil, nil
+		}
+		label := "the value of " + what
+		if secret {
+			label = "the sensitive value of " + what
+		}
+		if !a.checkTextAs(label, s.AsString(), irng, false, secret) {
+			return nil, nil
+		}
+		vals[k] = s.AsString()
+		if secret {
 			sens[k] = true
 		}
-		a.noControl(name, k)
-		a.noControl(name, e.AsString())
-		out[k] = e.AsString()
 	}
-	return out, sens
+	return vals, sens
+}
+
+// checkEnvName holds an environment variable's name to what every
+// rendering passes on unchanged: an environment file reads a leading "#" as
+// a comment and trims whitespace, and "=" ends the name.
+func (a *attrs) checkEnvName(k, what string, rng hcl.Range, secret bool) bool {
+	shown := fmt.Sprintf("%q", k)
+	if secret {
+		shown = "A name from a sensitive value"
+	}
+	if k == "" || strings.HasPrefix(k, "#") || strings.ContainsRune(k, '=') || strings.IndexFunc(k, unicode.IsSpace) >= 0 {
+		a.l.errorf(&rng, "Invalid environment name",
+			"%s is not a valid environment variable name: give a non-empty name without '=' or whitespace that does not start with '#'.", shown)
+		return false
+	}
+	return a.checkTextAs("the name of "+what, k, rng, false, secret)
+}
+
+// itemRange is the range of key k's value in an object constructor, so
+// that an error about one environment variable points at its line; else def.
+func (a *attrs) itemRange(expr hcl.Expression, k string, def hcl.Range) hcl.Range {
+	pairs, d := hcl.ExprMap(expr)
+	if d.HasErrors() {
+		return def
+	}
+	for _, p := range pairs {
+		kv, d := p.Key.Value(a.ctx)
+		if d.HasErrors() || !kv.IsWhollyKnown() || kv.IsNull() {
+			continue
+		}
+		kv, _ = kv.UnmarkDeep()
+		if kv.Type() == cty.String && kv.AsString() == k {
+			return p.Value.Range()
+		}
+	}
+	return def
 }
 
 func (a *attrs) oneOf(name, val string, allowed ...string) {
@@ -279,6 +531,10 @@ func (a *attrs) oneOf(name, val string, allowed ...string) {
 // writes or mounts is exactly the path a person reads.
 func (a *attrs) hostPath(name, p string, rng hcl.Range) {
 	if p == "" {
+		// Absent, or already reported: nothing more to say.
+		if _, set := a.attrs[name]; set && !a.failed[name] {
+			a.l.errorf(&rng, "Invalid path", "%s is empty; give an absolute path.", name)
+		}
 		return
 	}
 	if !path.IsAbs(p) || path.Clean(p) != p {

@@ -92,7 +92,7 @@ func (l *loader) decodeContainer(b *hcl.Block, ctx *hcl.EvalContext) *Container 
 		AllowUnconfined: a.boolean("allow_unconfined", false),
 		Quadlet:         a.optBool("quadlet"),
 	}
-	c.Environment, c.Sensitive = a.strMap("environment")
+	c.Environment, c.Sensitive = a.envMap("environment")
 	if _, ok := a.attrs["engine"]; ok {
 		a.oneOf("engine", c.Engine, "podman", "docker")
 	}
@@ -102,12 +102,6 @@ func (l *loader) decodeContainer(b *hcl.Block, ctx *hcl.EvalContext) *Container 
 	if c.Engine == "docker" && c.Quadlet != nil && *c.Quadlet {
 		rng := a.blk.AttrRange("quadlet")
 		l.errorf(&rng, "Quadlet needs podman", "quadlet = true works with engine = \"podman\" only.")
-	}
-	for k := range c.Environment {
-		if k == "" || strings.ContainsAny(k, "= \t") {
-			rng := a.blk.AttrRange("environment")
-			l.errorf(&rng, "Invalid environment name", "%q is not a valid environment variable name.", k)
-		}
 	}
 	for _, vb := range content.Blocks {
 		vc, d := vb.Body.Content(volumeSchema)

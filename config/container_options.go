@@ -342,7 +342,7 @@ func (a *attrs) option(o ContainerOption) (OptionValue, bool) {
 	switch o.Type {
 	case OptString:
 		out.Str = v.AsString()
-		a.noControl(o.Attr, out.Str)
+		a.checkText(o.Attr, out.Str, a.blk.AttrRange(o.Attr), false)
 	case OptBool:
 		out.Bool = v.True()
 	case OptNumber:
@@ -356,14 +356,14 @@ func (a *attrs) option(o ContainerOption) (OptionValue, bool) {
 		out.Num = n
 	case OptList:
 		for _, e := range v.AsValueSlice() {
-			a.noControl(o.Attr, e.AsString())
+			a.checkText(o.Attr, e.AsString(), a.blk.AttrRange(o.Attr), false)
 			out.List = append(out.List, e.AsString())
 		}
 	case OptMap:
 		out.Map = map[string]string{}
 		for k, e := range v.AsValueMap() {
-			a.noControl(o.Attr, k)
-			a.noControl(o.Attr, e.AsString())
+			a.checkText(o.Attr, k, a.blk.AttrRange(o.Attr), false)
+			a.checkText(o.Attr, e.AsString(), a.blk.AttrRange(o.Attr), false)
 			if k == "" || strings.ContainsAny(k, "= \t") {
 				rng := a.blk.AttrRange(o.Attr + "." + k)
 				a.l.errorf(&rng, "Invalid key", "%s: the key %q cannot be written as KEY=VALUE; use a non-empty key without '=' or spaces.", o.Attr, k)
@@ -449,7 +449,7 @@ func (a *attrs) systemdMap(name string) []SystemdSetting {
 				a.l.errorf(&krng, "Incorrect attribute value type", "%s.%s: %v.", name, k, err)
 				break
 			}
-			a.noControl(name+"."+k, str)
+			a.checkText(name+"."+k, str, a.blk.AttrRange(name+"."+k), false)
 			s.Values = append(s.Values, str)
 		}
 		if len(vals) == 0 {

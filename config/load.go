@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -39,60 +41,140 @@ var topSchema = &hcl.BodySchema{
 // Load fails.
 func Load(paths []string, opts Options) (*Config, map[string]*hcl.File, hcl.Diagnostics) {
 	p := hclparse.NewParser()
-	var files []string
+	files := map[string]*hcl.File{}
+	var names []string
 	var diags hcl.Diagnostics
 	for _, path := range paths {
-		fs, d := sourceFiles(path)
-		files = append(files, fs...)
+		fs, d := SourceFiles(path)
+		names = append(names, fs...)
 		diags = append(diags, d...)
 	}
 	if diags.HasErrors() {
-		return nil, p.Files(), diags
+		return nil, files, diags
 	}
 	var bodies []*hcl.BodyContent
-	for _, f := range files {
-		file, d := p.ParseHCLFile(f)
+	for _, f := range names {
+		src, d := ReadFile(f)
+		if d.HasErrors() {
+			diags = append(diags, d...)
+			if src != nil {
+				files[f] = snippetFile(src, d[0].Subject)
+			}
+			continue
+		}
+		file, d := p.ParseHCL(src, f)
 		diags = append(diags, d...)
 		if file == nil {
 			continue
 		}
+		files[f] = file
 		content, d := file.Body.Content(topSchema)
 		diags = append(diags, d...)
 		bodies = append(bodies, content)
 	}
 	if diags.HasErrors() {
-		return nil, p.Files(), diags
+		return nil, files, diags
 	}
 	cfg := &Config{Variables: map[string]*Variable{}}
 	l := &loader{cfg: cfg, seen: map[string]hcl.Range{}, opts: opts}
 	l.decode(bodies)
-	return cfg, p.Files(), l.diags
+	return cfg, files, l.diags
 }
 
-func sourceFiles(path string) ([]string, hcl.Diagnostics) {
-	st, err := os.Stat(path)
+// ReadFile reads one configuration file as Load does: a regular file of at
+// most MaxFileSize bytes that passes the pre-scan. On a pre-scan error it
+// returns the source too, for the diagnostic's snippet.
+func ReadFile(path string) ([]byte, hcl.Diagnostics) {
+	src, err := readRegular(path, MaxFileSize)
 	if err != nil {
 		return nil, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
-			Summary:  "Cannot read configuration",
-			Detail:   fmt.Sprintf("%v. Give a .hcl file or a directory of .hcl files.", err),
+			Summary:  "Cannot read configuration file",
+			Detail:   readAdvice(err),
 		}}
+	}
+	// HCL's parser and evaluator recurse without bound: what would
+	// overflow Go's stack is refused before they run.
+	if d := prescan(src, path); d.HasErrors() {
+		return src, d
+	}
+	return src, nil
+}
+
+// snippetFile is what the diagnostic writer shows of a file the pre-scan
+// refused: the source up to the line in question when that line is short,
+// else nothing (a 400 KB line of brackets helps nobody).
+func snippetFile(src []byte, rng *hcl.Range) *hcl.File {
+	if rng == nil {
+		return nil
+	}
+	end := rng.Start.Byte
+	for end < len(src) && src[end] != '\n' {
+		end++
+	}
+	start := rng.Start.Byte
+	for start > 0 && src[start-1] != '\n' {
+		start--
+	}
+	if end-start > 500 {
+		return nil
+	}
+	return &hcl.File{Bytes: src[:end]}
+}
+
+// readAdvice turns a read error into what to do about it.
+func readAdvice(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Sprintf("%v. Give an existing .hcl file or a directory of .hcl files.", err)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Sprintf("%v. Run seconf as a user that can read the configuration (root, for apply).", err)
+	case errors.Is(err, errNotRegular):
+		return fmt.Sprintf("%v. Give a .hcl file or a directory of .hcl files.", err)
+	}
+	return err.Error() + "."
+}
+
+// SourceFiles lists the .hcl files a path stands for: the file itself, or
+// the regular *.hcl files of a directory, in name order. Names starting
+// with "." are left out: editors keep their lock and swap files there
+// (Emacs's .#host.hcl is a dangling symlink).
+func SourceFiles(path string) ([]string, hcl.Diagnostics) {
+	fail := func(format string, args ...any) ([]string, hcl.Diagnostics) {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read configuration",
+			Detail:   fmt.Sprintf(format, args...),
+		}}
+	}
+	if path == "" {
+		return fail("An empty path was given. Give a .hcl file or a directory of .hcl files.")
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read configuration", Detail: err.Error()}}
+		return fail("%s: %v.", path, err)
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return fail("%s", readAdvice(err))
 	}
 	if !st.IsDir() {
 		return []string{abs}, nil
 	}
-	files, _ := filepath.Glob(filepath.Join(abs, "*.hcl"))
+	ents, err := os.ReadDir(abs)
+	if err != nil {
+		return fail("%s", readAdvice(err))
+	}
+	var files []string
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") || !strings.HasSuffix(e.Name(), ".hcl") {
+			continue
+		}
+		files = append(files, filepath.Join(abs, e.Name()))
+	}
 	sort.Strings(files)
 	if len(files) == 0 {
-		return nil, hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "No configuration files",
-			Detail:   fmt.Sprintf("The directory %s holds no *.hcl file.", path),
-		}}
+		return fail("The directory %s holds no *.hcl file. Give the directory that holds the configuration, or a .hcl file.", path)
 	}
 	return files, nil
 }

@@ -56,7 +56,7 @@ func TestLoadErrors(t *testing.T) {
 		{"not a policy package", "selinux_module \"logger\" {\n  source = \"logger.pp\"\n}\n", map[string]string{"logger.pp": "junk"}, nil, "Not a policy package", 2},
 		{"missing variable value", "variable \"image\" {}\ncontainer \"c\" {\n  image = var.image\n}\n", nil, nil, "No value for required variable", 1},
 		{"invalid name", "container \"../etc\" {\n  image = \"i\"\n}\n", nil, nil, "Invalid name", 1},
-		{"control character", "container \"c\" {\n  image = \"i\\nExecStartPre=/bin/sh\"\n}\n", nil, nil, "Control character in value", 2},
+		{"control character", "container \"c\" {\n  image = \"i\\nExecStartPre=/bin/sh\"\n}\n", nil, nil, "Invalid character in value", 2},
 		{"missing image", "container \"c\" {\n}\n", nil, nil, "Missing required argument", 1},
 		{"bad engine", "container \"c\" {\n  image = \"i\"\n  engine = \"lxc\"\n}\n", nil, nil, "Invalid value for engine", 3},
 		{"relative volume", "container \"c\" {\n  image = \"i\"\n  volume {\n    source = \"data\"\n    target = \"/data\"\n  }\n}\n", nil, nil, "Invalid path", 4},

@@ -3,14 +3,16 @@ package config
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/zclconf/go-cty/cty"
 )
 
 // Module formats.
@@ -105,16 +107,7 @@ func (l *loader) decodeModule(b *hcl.Block, ctx *hcl.EvalContext) *Module {
 // text is a policy text attribute: written to a file for the compiler, never
 // into a unit or a command line, so that newlines and tabs are what a
 // heredoc is for; other control characters are still refused.
-func (a *attrs) text(name string) string {
-	v, ok := a.value(name, cty.String)
-	if !ok {
-		return ""
-	}
-	v, _ = v.Unmark()
-	s := v.AsString()
-	a.noControl(name, strings.NewReplacer("\n", "", "\t", "", "\r", "").Replace(s))
-	return s
-}
+func (a *attrs) text(name string) string { return a.str(name, "") }
 
 var (
 	teStartRe  = regexp.MustCompile(`(?m)^\s*(policy_module\s*\(|module\s+[A-Za-z0-9_.-]+\s+[0-9][0-9.]*\s*;)`)
@@ -147,6 +140,9 @@ func (l *loader) contentFormat(m *Module) {
 
 func (l *loader) moduleSource(m *Module, src string) {
 	rng := m.AttrRange("source")
+	if src == "" && l.reported(rng) {
+		return // refused already (a sensitive or invalid value)
+	}
 	if src == "" {
 		l.errorf(&rng, "Empty source", "source must name a .te, .cil or .pp file.")
 		return
@@ -163,22 +159,79 @@ func (l *loader) moduleSource(m *Module, src string) {
 	}
 	m.Format = ext
 	p := src
-	if !path.IsAbs(p) {
+	// Paths are relative to the file that names them.
+	dir := path.Dir(rng.Filename)
+	relative := !path.IsAbs(p)
+	if relative {
 		// Relative sources stay inside the configuration's directory, so that
 		// a configuration cannot reach for files it does not ship.
-		// Paths are relative to the file that names them.
-		p = path.Join(path.Dir(rng.Filename), src)
+		p = path.Join(dir, src)
 		if rel := path.Clean(src); rel == ".." || strings.HasPrefix(rel, "../") {
 			l.errorf(&rng, "Source outside the configuration", "%q leaves the configuration's directory; keep policy sources beside the .hcl files, or give an absolute path.", src)
 			return
 		}
 	}
-	st, err := os.Stat(p)
-	if err != nil || st.IsDir() {
-		l.errorf(&rng, "Missing source file", "%s does not exist or is not a file (paths are relative to the .hcl file that names them).", p)
+	if !l.sourceFile(rng, p, relative, dir) {
 		return
 	}
+	// The interface and file contexts beside a .te are compiled with it:
+	// they pass the same checks.
+	if ext == FormatTE {
+		for _, side := range []string{".if", ".fc"} {
+			q := strings.TrimSuffix(p, ".te") + side
+			if _, err := os.Lstat(q); errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if !l.sourceFile(rng, q, relative, dir) {
+				return
+			}
+		}
+	}
 	m.Source = p
+}
+
+// reported tells whether an error was already given at rng.
+func (l *loader) reported(rng hcl.Range) bool {
+	for _, d := range l.diags {
+		if d.Severity == hcl.DiagError && d.Subject != nil && *d.Subject == rng {
+			return true
+		}
+	}
+	return false
+}
+
+// sourceFile checks one policy file: a regular file (a FIFO would hang the
+// read, a device would be read from) of a sane size and, for a relative
+// source, one whose real path is inside the configuration's directory: a
+// symlink there to /etc/shadow would otherwise be read, and printed by
+// plan --diff.
+func (l *loader) sourceFile(rng hcl.Range, p string, relative bool, dir string) bool {
+	if _, err := os.Lstat(p); err != nil {
+		l.errorf(&rng, "Missing source file", "%s does not exist or cannot be read (%v); paths are relative to the .hcl file that names them.", p, errors.Unwrap(err))
+		return false
+	}
+	if relative {
+		real, err := filepath.EvalSymlinks(p)
+		realDir, errDir := filepath.EvalSymlinks(dir)
+		if err != nil || errDir != nil {
+			l.errorf(&rng, "Missing source file", "%s is a symbolic link that leads nowhere; make it a file inside the configuration's directory.", p)
+			return false
+		}
+		if real != realDir && !strings.HasPrefix(real, realDir+"/") {
+			l.errorf(&rng, "Source outside the configuration",
+				"%s is a symbolic link to %s, outside the configuration's directory %s. Copy the file into the directory, or give its absolute path as the source.", p, real, realDir)
+			return false
+		}
+	}
+	if err := checkRegular(p, MaxSourceSize); err != nil {
+		summary := "Invalid source file"
+		if errors.Is(err, errNotRegular) {
+			summary = "Source is not a regular file"
+		}
+		l.errorf(&rng, summary, "%v. Give a policy source file.", err)
+		return false
+	}
+	return true
 }
 
 var (

@@ -149,8 +149,8 @@ func (a *attrs) plainMap(name string) map[string]string {
 	a.elementRanges(name)
 	out := map[string]string{}
 	for k, e := range v.AsValueMap() {
-		a.noControl(name, k)
-		a.noControl(name, e.AsString())
+		a.checkText(name, k, a.blk.AttrRange(name), false)
+		a.checkText(name, e.AsString(), a.blk.AttrRange(name), false)
 		out[k] = e.AsString()
 	}
 	return out

@@ -67,7 +67,7 @@ func (l *loader) decodeVariables(blocks []*hcl.Block) {
 		}
 		if val == cty.NilVal {
 			l.errorf(&b.DefRange, "No value for required variable",
-				"Variable %q has no default. Give it with -var %s=VALUE or the environment variable SECONF_VAR_%s.", v.Name, v.Name, v.Name)
+				"Variable %q has no default. Give it with --var %s=VALUE or the environment variable SECONF_VAR_%s.", v.Name, v.Name, v.Name)
 			continue
 		}
 		if v.Sensitive {
@@ -87,7 +87,7 @@ func (l *loader) decodeVariables(blocks []*hcl.Block) {
 		l.diags = append(l.diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Value for undeclared variable",
-			Detail:   fmt.Sprintf("-var %s was given, but the configuration declares no variable %q. Declare it, or drop the flag.", k, k),
+			Detail:   fmt.Sprintf("--var %s was given, but the configuration declares no variable %q. Declare it, or drop the flag.", k, k),
 		})
 	}
 }

@@ -2,8 +2,10 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -52,8 +54,13 @@ func New(root string, mode Mode, log io.Writer) (*Host, error) {
 		log = io.Discard
 	}
 	st, err := os.Stat(abs)
-	if err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("root %s is not a directory", root)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("root %s does not exist: give the directory the tree to work on starts at (an image, a mounted disk)", root)
+	case err != nil:
+		return nil, fmt.Errorf("root %s cannot be read: %w", root, err)
+	case !st.IsDir():
+		return nil, fmt.Errorf("root %s is not a directory: give the directory the tree to work on starts at (an image, a mounted disk)", root)
 	}
 	return &Host{Root: abs, Mode: mode, FS: NewFS(abs), Runner: ExecRunner{Log: log}, Log: log, Dial: DialSystemd}, nil
 }

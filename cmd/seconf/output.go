@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"golang.org/x/term"
 
+	"seconf/config"
 	"seconf/engine"
 	"seconf/host"
 )
@@ -157,21 +157,25 @@ func writeJSON(w io.Writer, p *engine.Plan, res *engine.Result, diff bool) error
 }
 
 func (o *options) runFmt(path string) error {
-	files := []string{path}
-	if st, err := os.Stat(path); err != nil {
-		return err
-	} else if st.IsDir() {
-		files, _ = filepath.Glob(filepath.Join(path, "*.hcl"))
+	files, diags := config.SourceFiles(path)
+	if diags.HasErrors() {
+		o.printDiags(o.stderr, diags)
+		return exitError{1}
 	}
+	o.files = map[string]*hcl.File{}
 	unformatted := 0
 	for _, f := range files {
-		src, err := os.ReadFile(f)
-		if err != nil {
-			return err
+		// Read as validate reads: regular files only, pre-scanned, so that
+		// fmt neither hangs on a FIFO nor crashes in the parser.
+		src, diags := config.ReadFile(f)
+		if diags.HasErrors() {
+			o.printDiags(o.stderr, diags)
+			return exitError{1}
 		}
+		o.files[f] = &hcl.File{Bytes: src}
 		// Format only valid HCL: formatting broken input would hide the error.
 		if _, diags := hclwrite.ParseConfig(src, f, hcl.InitialPos); diags.HasErrors() {
-			o.printDiags(nil, diags)
+			o.printDiags(o.stderr, diags)
 			return exitError{1}
 		}
 		out := hclwrite.Format(src)
@@ -181,9 +185,11 @@ func (o *options) runFmt(path string) error {
 		unformatted++
 		fmt.Fprintln(o.stdout, f)
 		if !o.check {
-			st, _ := os.Stat(f)
-			abs, _ := filepath.Abs(f)
-			if err := (host.FS{}).WriteFile(abs, out, st.Mode().Perm()); err != nil {
+			st, err := os.Stat(f)
+			if err != nil {
+				return err
+			}
+			if err := (host.FS{}).WriteFile(f, out, st.Mode().Perm()); err != nil {
 				return err
 			}
 		}

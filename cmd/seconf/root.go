@@ -61,6 +61,10 @@ image builds and tests use it.`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	// A bad flag names the command whose help lists the good ones.
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
+	})
 	pf := root.PersistentFlags()
 	pf.StringVar(&o.root, "root", "", "work offline on the tree under `DIR` instead of the live host: no policy load, no D-Bus (--root / works offline on /, as in an image build)")
 	root.PersistentPreRun = func(c *cobra.Command, _ []string) { o.offline = c.Flags().Changed("root") }
@@ -154,12 +158,17 @@ the policy store, which only root can.`,
 	return root
 }
 
+// varMap reads the --var flags. An error does not quote the flag: it may
+// be a secret whose "NAME=" was forgotten.
 func (o *options) varMap() (map[string]string, error) {
 	m := map[string]string{}
-	for _, kv := range o.vars {
+	for i, kv := range o.vars {
 		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("--var %q: write NAME=VALUE", kv)
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("--var number %d has no '=': write --var NAME=VALUE", i+1)
+		case k == "":
+			return nil, fmt.Errorf("--var number %d has no name before '=': write --var NAME=VALUE", i+1)
 		}
 		m[k] = v
 	}
@@ -183,11 +192,22 @@ func (o *options) load(paths []string) (*config.Config, error) {
 	return cfg, nil
 }
 
+// maxDiags is how many diagnostics are printed: a file that is not HCL at
+// all can make thousands, and the first ones say what is wrong.
+const maxDiags = 50
+
 // printDiags writes diagnostics as hcl does: file, line, the source line
 // and what to change.
 func (o *options) printDiags(out io.Writer, diags hcl.Diagnostics) {
 	w := hcl.NewDiagnosticTextWriter(out, o.files, 100, o.color(out))
+	more := 0
+	if len(diags) > maxDiags {
+		diags, more = diags[:maxDiags], len(diags)-maxDiags
+	}
 	w.WriteDiagnostics(diags)
+	if more > 0 {
+		fmt.Fprintf(out, "... and %d more. Fix the first ones, which may cause the rest.\n", more)
+	}
 }
 
 // planDiags prints a plan's diagnostics: errors on stderr, and an error

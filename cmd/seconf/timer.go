@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -46,7 +47,9 @@ settings it changes nothing.
 PATH is the configuration the timer applies, made absolute (under --root, give
 it as the target host sees it). The service runs the seconf binary that runs
 this command, unless --seconf-path names another. --var values are written
-into the service: do not pass secrets.`,
+into the service, except those of sensitive variables (all of them when the
+configuration cannot be read yet), which go to ` + timer.EnvFile + `
+(mode 0600) and reach the service through EnvironmentFile=.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return o.runTimerInstall(c.Context(), to, args)
@@ -73,7 +76,7 @@ left alone.`,
 // timerSettings turns the flags and arguments into the timer's settings,
 // checking what would make every run fail.
 func (o *options) timerSettings(h *host.Host, to *timerOptions, args []string) (*timer.Settings, error) {
-	s := &timer.Settings{Seconf: to.seconf, Vars: o.vars, Every: to.every}
+	s := &timer.Settings{Seconf: to.seconf, Every: to.every}
 	if _, err := o.varMap(); err != nil {
 		return nil, err
 	}
@@ -123,15 +126,34 @@ func (o *options) timerSettings(h *host.Host, to *timerOptions, args []string) (
 		}
 		paths = append(paths, rp)
 	}
+	var cfg *config.Config
 	switch {
 	case missing && h.Offline():
 		fmt.Fprintf(o.stderr, "Warning: the configuration is not under %s yet; the timer's runs fail until it is.\n", h.Root)
 	default:
-		if _, err := o.load(paths); err != nil {
+		var err error
+		if cfg, err = o.load(paths); err != nil {
 			return nil, err
 		}
 	}
+	s.Vars, s.Secrets = splitVars(o.vars, cfg)
 	return s, nil
+}
+
+// splitVars separates the --var values of sensitive variables, which must
+// not be written into the world-readable service. Without a configuration
+// to tell (offline, before the configuration is in the image), every value
+// is treated as sensitive.
+func splitVars(vars []string, cfg *config.Config) (public, secret []string) {
+	for _, kv := range vars {
+		name, _, _ := strings.Cut(kv, "=")
+		if cfg == nil || cfg.Variables[name] == nil || cfg.Variables[name].Sensitive {
+			secret = append(secret, kv)
+		} else {
+			public = append(public, kv)
+		}
+	}
+	return public, secret
 }
 
 // thisBinary is the path the service should run: the path this process was
@@ -253,9 +275,11 @@ func keepLast(h *host.Host, last *engine.ApplySummary) error {
 
 // tidy removes what the timer's removal left empty, so that a root that
 // only ever had the timer is as before: the .wants directory (as systemctl
-// disable does) and a state record that records nothing.
+// disable does), the directory of environment files, and a state record
+// that records nothing.
 func tidy(h *host.Host) {
 	h.FS.Remove(path.Join(host.UnitDir, timer.WantedBy+".wants")) // fails unless empty
+	h.FS.Remove(host.EnvDir)                                      // made for the timer's secrets, if empty
 	st, err := engine.LoadState(h)
 	if err != nil || !st.Empty() {
 		return

@@ -231,7 +231,7 @@ func TestTimerInstallRefuses(t *testing.T) {
 		{"relative-path-offline", []string{"--root", root, "--seconf-path", "/usr/local/bin/seconf", "etc/seconf"}, "absolute path on the target host"},
 		{"relative-binary", []string{"--root", root, "--seconf-path", "seconf", "/etc/seconf"}, "give an absolute path"},
 		{"too-often", []string{"--root", root, "--seconf-path", "/usr/local/bin/seconf", "--every", "10s", "/etc/seconf"}, "at least 1m0s"},
-		{"bad-var", []string{"--root", root, "--seconf-path", "/usr/local/bin/seconf", "--var", "novalue", "/etc/seconf"}, "write NAME=VALUE"},
+		{"bad-var", []string{"--root", root, "--seconf-path", "/usr/local/bin/seconf", "--var", "novalue", "/etc/seconf"}, "write --var NAME=VALUE"},
 		{"missing-config-online", []string{"--seconf-path", "/usr/local/bin/seconf", filepath.Join(root, "nowhere")}, "nowhere"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -160,3 +160,24 @@ func Control(s string) (rune, bool) {
 	}
 	return 0, false
 }
+
+// LongLineMax is systemd's LONG_LINE_MAX: a unit file line of this many
+// bytes or more (the newline not counted) makes the whole unit fail to load
+// ("No buffer space available", systemd-analyze verify on systemd 252).
+const LongLineMax = 1 << 20
+
+// LongLine finds the first line of data of max bytes or more: its number
+// (from 1), its key (the text before "=") and its length. n is 0 when
+// every line is shorter.
+func LongLine(data []byte, max int) (n int, key string, length int) {
+	for i, line := range strings.Split(string(data), "\n") {
+		if len(line) >= max {
+			k, _, _ := strings.Cut(line, "=")
+			if len(k) > 64 {
+				k = k[:64]
+			}
+			return i + 1, k, len(line)
+		}
+	}
+	return 0, "", 0
+}

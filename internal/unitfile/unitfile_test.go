@@ -1,9 +1,16 @@
 package unitfile
 
 import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"seconf/internal/testenv"
 )
 
 // TestWords: what every renderer writes into an Exec line, as systemd's
@@ -50,5 +57,37 @@ func TestLayout(t *testing.T) {
 	want := "# Managed by seconf (x.y).\n# second?line\n\n[Unit]\nDescription=d\nAfter=a.service\n\n[Service]\nExecStart=/bin/x \"a b\" %% %t\n# why\n"
 	if d := cmp.Diff(want, string(f.Bytes())); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+// TestLongLineMaxIsSystemds: a unit whose longest line is LongLineMax-1
+// bytes loads in the real systemd-analyze verify, one of LongLineMax bytes
+// does not; LongLine finds exactly the second.
+func TestLongLineMaxIsSystemds(t *testing.T) {
+	bin := testenv.Tool(t, "", "systemd-analyze", "install systemd")
+	for _, tc := range []struct {
+		name  string
+		n     int
+		loads bool
+	}{
+		{"one below", LongLineMax - 1, true},
+		{"at the limit", LongLineMax, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const key = "Description="
+			data := []byte("[Unit]\n" + key + strings.Repeat("x", tc.n-len(key)) + "\n\n[Service]\nType=oneshot\nExecStart=/bin/true\n")
+			if n, k, length := LongLine(data, LongLineMax); (n == 0) != tc.loads || (n != 0 && (n != 2 || k != "Description" || length != tc.n)) {
+				t.Errorf("LongLine = %d, %q, %d", n, k, length)
+			}
+			p := filepath.Join(t.TempDir(), "long.service")
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(bin, "verify", p).CombinedOutput()
+			loads := err == nil && !bytes.Contains(out, []byte("failed to load"))
+			if loads != tc.loads {
+				t.Errorf("systemd-analyze verify on a %d-byte line: loads %v, want %v: %v\n%s", tc.n, loads, tc.loads, err, out)
+			}
+		})
 	}
 }

@@ -3,6 +3,8 @@ package container
 import (
 	"fmt"
 	"unicode"
+
+	"seconf/config"
 )
 
 // checkToken holds a value that names something (an image, a port, a user,
@@ -27,13 +29,12 @@ func checkToken(what, s string) error {
 	return nil
 }
 
-// checkText refuses control characters (config does too; C1 controls are
-// caught here as well, because quadlet writes U+0080 as a lone byte).
+// checkText holds free text (a command argument) to config's rules for
+// every value: no control, invisible or non-UTF-8 characters (C1 controls
+// included, because quadlet writes U+0080 as a lone byte).
 func checkText(what, s string) error {
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return fmt.Errorf("%s %q holds the control character %q; remove it", what, s, r)
-		}
+	if _, desc, bad := config.BadRune(s, false); bad {
+		return fmt.Errorf("%s %q holds %s; remove it", what, s, desc)
 	}
 	return nil
 }

@@ -135,18 +135,27 @@ func newSpec(c *config.Container, links Links, engine string) (*spec, error) {
 	keys := make([]string, 0, len(c.Environment))
 	sensitive := false
 	for k := range c.Environment {
+		// A key of a sensitive map is as secret as its value: neither is
+		// named (config names them only when they are not).
+		name := fmt.Sprintf("%q", k)
+		if c.Sensitive[k] {
+			name = "of a sensitive value"
+		}
 		// An env file would read a leading # as a comment and drop leading
 		// whitespace; refuse such names everywhere, so that a value turning
 		// sensitive never changes what the container sees.
-		if k == "" || strings.HasPrefix(k, "#") || strings.IndexFunc(k, unicode.IsSpace) >= 0 {
-			return nil, attrErr("environment", "environment name %q cannot be passed to a container", k)
+		if k == "" || strings.HasPrefix(k, "#") || strings.ContainsRune(k, '=') || strings.IndexFunc(k, unicode.IsSpace) >= 0 {
+			return nil, attrErr("environment", "environment name %s cannot be passed to a container", name)
 		}
-		if err := checkText("environment name", k); err != nil {
-			return nil, &attrError{attr: "environment", err: err}
+		if _, desc, bad := config.BadRune(k, false); bad {
+			return nil, attrErr("environment", "environment name %s holds %s; remove it", name, desc)
 		}
 		// The value is not named: it may be a secret.
-		if _, bad := unitfile.Control(c.Environment[k]); bad {
-			return nil, attrErr("environment", "the environment value of %s holds a control character; remove it", k)
+		if _, desc, bad := config.BadRune(c.Environment[k], false); bad {
+			if c.Sensitive[k] {
+				desc = "a control or invisible character"
+			}
+			return nil, attrErr("environment", "the environment value of %s holds %s; remove it", name, desc)
 		}
 		keys = append(keys, k)
 		sensitive = sensitive || c.Sensitive[k]
@@ -227,12 +236,41 @@ func (s *spec) envFileData() []byte {
 	return []byte(b.String())
 }
 
-func (s *spec) files(unitPath string, unit *unitfile.File) []units.File {
-	fs := []units.File{{Path: unitPath, Data: unit.Bytes(), Mode: 0o644}}
-	if s.envFile != "" {
-		fs = append(fs, units.File{Path: s.envFile, Data: s.envFileData(), Mode: 0o600, Sensitive: true})
+// maxEnvFileLine is the longest line podman and docker read from an
+// environment file: both scan it with Go's bufio.Scanner, whose default
+// buffer is 64 KiB, newline included (podman 4.3.1 reads a line of 65535
+// bytes and fails on one of 65536: "bufio.Scanner: token too long").
+const maxEnvFileLine = 64<<10 - 1
+
+// lineAttrs maps the keys of a rendered line to the attribute that makes it
+// long, for the error; a key not here (ExecStart, which holds them all)
+// points at the block.
+var lineAttrs = map[string]string{
+	"Exec": "command", "Environment": "environment", "Image": "image", "Network": "network",
+	"User": "user", "PublishPort": "publish", "SecurityLabelType": "selinux_type",
+	"SecurityLabelLevel": "selinux_level",
+}
+
+func (s *spec) files(unitPath string, unit *unitfile.File) ([]units.File, error) {
+	data := unit.Bytes()
+	if n, key, length := unitfile.LongLine(data, unitfile.LongLineMax); n > 0 {
+		return nil, attrErr(lineAttrs[key], "the %s= line of %s would be %d bytes, and systemd does not load a unit with a line of 1 MiB or more (LONG_LINE_MAX); shorten the values that make it up",
+			key, path.Base(unitPath), length)
 	}
-	return fs
+	fs := []units.File{{Path: unitPath, Data: data, Mode: 0o644}}
+	if s.envFile != "" {
+		env := s.envFileData()
+		if n, key, length := unitfile.LongLine(env, maxEnvFileLine+1); n > 0 {
+			name := fmt.Sprintf("of %q", key)
+			if s.c.Sensitive[key] {
+				name = "of a sensitive value"
+			}
+			return nil, attrErr("environment", "the environment variable %s would be a line of %d bytes in %s, and podman and docker read at most %d bytes a line there; shorten it",
+				name, length, s.envFile, maxEnvFileLine)
+		}
+		fs = append(fs, units.File{Path: s.envFile, Data: env, Mode: 0o600, Sensitive: true})
+	}
+	return fs, nil
 }
 
 // unitDeps writes the [Unit] dependencies every rendering shares: the
@@ -346,7 +384,7 @@ func RenderQuadlet(c *config.Container, links Links) ([]units.File, error) {
 	}
 	u.Add("Service", "Restart", c.Restart)
 	s.install(u)
-	return s.files(path.Join(host.QuadletDir, c.Name+".container"), u), nil
+	return s.files(path.Join(host.QuadletDir, c.Name+".container"), u)
 }
 
 // runArgs adds the flags of every option to a podman run (quadlet's flags,
@@ -491,7 +529,7 @@ func RenderPodmanService(c *config.Container, links Links) ([]units.File, error)
 	// ExecStopPost runs even when conmon was killed and ExecStop was not.
 	u.Add("Service", "ExecStopPost", "-"+rm)
 	s.install(u)
-	return s.files(path.Join(host.UnitDir, c.Name+".service"), u), nil
+	return s.files(path.Join(host.UnitDir, c.Name+".service"), u)
 }
 
 // RenderDockerService renders a docker container as a service running
@@ -526,7 +564,7 @@ func RenderDockerService(c *config.Container, links Links) ([]units.File, error)
 	u.Add("Service", "ExecStart", s.dockerRun().String())
 	u.Add("Service", "ExecStop", unitfile.NewCmdline(Docker, "stop").Add(c.Name).String())
 	s.install(u)
-	return s.files(path.Join(host.UnitDir, c.Name+".service"), u), nil
+	return s.files(path.Join(host.UnitDir, c.Name+".service"), u)
 }
 
 func (s *spec) dockerRun() *unitfile.Cmdline {

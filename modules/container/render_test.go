@@ -583,6 +583,18 @@ func TestRefused(t *testing.T) {
 		{"env name comment", func(c *config.Container) { c.Environment = map[string]string{"#X": "1"} }, false, "environment name"},
 		{"C1 control in command", func(c *config.Container) { c.Command = []string{"a\u0085"} }, false, "control character"},
 		{"restart unknown", func(c *config.Container) { c.Restart = "sometimes" }, false, "restart"},
+		{"zero width space in command", func(c *config.Container) { c.Command = []string{"a\u200bb"} }, false, "invisible character U+200B"},
+		{"nbsp in an environment name", func(c *config.Container) { c.Environment = map[string]string{"A\u00a0B": "1"} }, false, "environment name"},
+		// 20 arguments of 60,000 bytes: each fine, the line 1.2 MB.
+		{"unit line over 1 MiB", func(c *config.Container) {
+			for i := 0; i < 20; i++ {
+				c.Command = append(c.Command, strings.Repeat("x", 60_000))
+			}
+		}, false, "LONG_LINE_MAX"},
+		{"environment file line over 64 KiB", func(c *config.Container) {
+			c.Environment = map[string]string{"K": strings.Repeat("s", 65_534)}
+			c.Sensitive = map[string]bool{"K": true}
+		}, false, "podman and docker read at most 65535 bytes"},
 		{"empty argument", func(c *config.Container) { c.Command = []string{"a", ""} }, true, "quadlet"},
 		{"lone semicolon", func(c *config.Container) { c.Command = []string{"a", ";"} }, true, "quadlet"},
 		{"image unit reference", func(c *config.Container) { c.Image = "base.image" }, true, "quadlet unit"},
@@ -598,6 +610,38 @@ func TestRefused(t *testing.T) {
 					t.Errorf("%s: error %v, want one mentioning %q", r.name, err, tc.want)
 				}
 				if !wantErr && err != nil {
+					t.Errorf("%s: %v", r.name, err)
+				}
+			}
+		})
+	}
+}
+
+// TestSensitiveNotNamed: an error about a sensitive environment variable
+// names neither its value nor its key (a key can come from a secret).
+func TestSensitiveNotNamed(t *testing.T) {
+	const secret = "s3cr3t-key-and-value"
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+	}{
+		{"control character in the value", map[string]string{"K": secret + "\n"}},
+		{"invisible character in the value", map[string]string{"K": secret + "\u2060"}},
+		{"key with a space", map[string]string{secret + " x": "1"}},
+		{"key with an invisible character", map[string]string{secret + "\u200b": "1"}},
+		{"line too long", map[string]string{secret: strings.Repeat(secret, 4000)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ctr("app", func(c *config.Container) {
+				c.Environment = tc.env
+				c.Sensitive = map[string]bool{}
+				for k := range tc.env {
+					c.Sensitive[k] = true
+				}
+			})
+			for _, r := range renderings {
+				_, err := r.render(c, Links{})
+				if err == nil || strings.Contains(err.Error(), secret) {
 					t.Errorf("%s: %v", r.name, err)
 				}
 			}

@@ -81,6 +81,11 @@ func Render(m *config.Mount) ([]units.File, error) {
 	if !path.IsAbs(m.Where) || path.Clean(m.Where) != m.Where || m.Where == "/" {
 		return nil, attrErr("where", "where %q must be an absolute, normalised path other than /", m.Where)
 	}
+	// systemd refuses unit names of UNIT_NAME_MAX (256) bytes or more, and
+	// a mount unit must be named after its escaped path.
+	if n := config.MountUnitName(m.Where); len(n) > 255 {
+		return nil, attrErr("where", "where %q makes the unit name %s, %d bytes long, and systemd takes unit names of at most 255; choose a shorter mount point", m.Where, n[:40]+"...", len(n))
+	}
 	// What= and Where= are raw strings to systemd: it strips surrounding
 	// whitespace and reads a trailing backslash as a line continuation.
 	for _, v := range [][2]string{{"what", m.What}, {"where", m.Where}} {
@@ -116,7 +121,12 @@ func Render(m *config.Mount) ([]units.File, error) {
 		u.Add("Install", "WantedBy", target(m))
 	}
 	p := path.Join(host.UnitDir, config.MountUnitName(m.Where))
-	return []units.File{{Path: p, Data: u.Bytes(), Mode: 0o644}}, nil
+	data := u.Bytes()
+	if n, key, length := unitfile.LongLine(data, unitfile.LongLineMax); n > 0 {
+		attr := map[string]string{"What": "what", "Where": "where", "Options": "options"}[key]
+		return nil, attrErr(attr, "the %s= line would be %d bytes, and systemd does not load a unit with a line of 1 MiB or more (LONG_LINE_MAX); shorten it", key, length)
+	}
+	return []units.File{{Path: p, Data: data, Mode: 0o644}}, nil
 }
 
 // options is the mount option string: the SELinux context first, then the

@@ -198,6 +198,14 @@ func TestRefused(t *testing.T) {
 		{"type with space", func(m *config.Mount) { m.Type = "x fs" }, "type"},
 		{"where relative", func(m *config.Mount) { m.Where = "srv" }, "where"},
 		{"where root", func(m *config.Mount) { m.Where = "/" }, "where"},
+		// "srv-" + 246 + ".mount" is 256 bytes (255 loads in systemd-analyze verify).
+		{"unit name over 255 bytes", func(m *config.Mount) { m.Where = "/srv/" + strings.Repeat("a", 246) }, "at most 255"},
+		{"options line over 1 MiB", func(m *config.Mount) {
+			m.Options = nil
+			for i := 0; i < 20; i++ {
+				m.Options = append(m.Options, strings.Repeat("o", 60_000))
+			}
+		}, "LONG_LINE_MAX"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -292,7 +300,9 @@ func refusedMount(m *config.Mount) bool {
 	}
 	typeOK := strings.Trim(m.Type, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") == ""
 	o := m.Options[0]
-	return raw(m.What) || strings.HasPrefix(m.What, "-") || raw(m.Where) || !path.IsAbs(m.Where) || path.Clean(m.Where) != m.Where || m.Where == "/" ||
+	// systemd takes unit names of at most 255 bytes.
+	long := len(unit.UnitNamePathEscape(m.Where)+".mount") > 255
+	return long || raw(m.What) || strings.HasPrefix(m.What, "-") || raw(m.Where) || !path.IsAbs(m.Where) || path.Clean(m.Where) != m.Where || m.Where == "/" ||
 		!typeOK || o == "" || space(o) || control(o) || strings.HasSuffix(o, `\`) ||
 		m.SELinuxContext != "" && (strings.ContainsAny(m.SELinuxContext, `"\`) || space(m.SELinuxContext) || control(m.SELinuxContext))
 }

@@ -18,10 +18,15 @@ import (
 
 // Names of what the timer is made of.
 const (
-	Kind     = "timer"
-	ID       = Kind + ".seconf-converge"
-	Service  = "seconf-converge.service"
-	Timer    = "seconf-converge.timer"
+	Kind    = "timer"
+	ID      = Kind + ".seconf-converge"
+	Service = "seconf-converge.service"
+	Timer   = "seconf-converge.timer"
+	// EnvFile holds the sensitive --var values. It is where a container
+	// named seconf-converge would keep its environment, but such a
+	// container already clashes with the timer's service name, which the
+	// units provider refuses.
+	EnvFile  = host.EnvDir + "/seconf-converge.env"
 	WantedBy = "timers.target"
 )
 
@@ -49,6 +54,10 @@ type Settings struct {
 	// Vars are NAME=VALUE pairs passed on as --var. They end up in a
 	// world-readable unit file: no secrets.
 	Vars []string
+	// Secrets are NAME=VALUE pairs of sensitive variables. They go to
+	// EnvFile (mode 0600) as SECONF_VAR_NAME, which the service reads with
+	// EnvironmentFile=, and never into the unit.
+	Secrets []string
 	// Every is the time from the start of one run to the next; 0 means
 	// DefaultEvery.
 	Every time.Duration
@@ -102,6 +111,12 @@ func Render(s Settings) ([]units.File, error) {
 	}
 	cmd := []string{s.Seconf, "apply", "--lock-timeout=" + LockTimeout.String()}
 	for _, v := range s.Vars {
+		// The run would refuse what config refuses in any value: refuse it
+		// now rather than fail every run.
+		name, val, _ := strings.Cut(v, "=")
+		if err := config.CheckValue("the value of --var "+name, val); err != nil {
+			return nil, err
+		}
 		cmd = append(cmd, "--var="+v)
 	}
 	// "--" keeps a configuration path that starts with "-" from being a flag.
@@ -111,8 +126,15 @@ func Render(s Settings) ([]units.File, error) {
 		if !path.IsAbs(p) {
 			return nil, fmt.Errorf("%q is not an absolute path: the timer runs from /", p)
 		}
+		if err := config.CheckValue(fmt.Sprintf("the path %q", p), p); err != nil {
+			return nil, err
+		}
 	}
 	exec, err := execLine(cmd)
+	if err != nil {
+		return nil, err
+	}
+	env, err := envFile(s.Secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +143,10 @@ func Render(s Settings) ([]units.File, error) {
 	service.Add("Unit", "Description", "Converge this host to its seconf configuration")
 	service.Comment("Unit", "Started by "+Timer+" only; it has no [Install] of its own.")
 	service.Add("Service", "Type", "oneshot")
+	if env != nil {
+		service.Comment("Service", "The sensitive --var values, as SECONF_VAR_NAME (mode 0600).")
+		service.Add("Service", "EnvironmentFile", EnvFile)
+	}
 	service.Add("Service", "ExecStart", exec)
 	service.Comment("Service", "A oneshot has no start timeout by default; a hung run would stop the timer.")
 	service.Add("Service", "TimeoutStartSec", "1h")
@@ -155,10 +181,57 @@ interval after the last run. No Persistent=: it only applies to OnCalendar=.`)
 in lockstep.`)
 	timer.Add("Timer", "RandomizedDelaySec", span(s.Every/6))
 	timer.Add("Install", "WantedBy", WantedBy)
-	return []units.File{
+	files := []units.File{
 		{Path: path.Join(host.UnitDir, Service), Data: service.Bytes(), Mode: 0o644},
 		{Path: path.Join(host.UnitDir, Timer), Data: timer.Bytes(), Mode: 0o644},
-	}, nil
+	}
+	for _, f := range files {
+		if n, key, length := unitfile.LongLine(f.Data, unitfile.LongLineMax); n > 0 {
+			return nil, fmt.Errorf("the %s= line of %s would be %d bytes, and systemd does not load a unit with a line of 1 MiB or more (LONG_LINE_MAX): pass fewer or shorter --var values or paths", key, path.Base(f.Path), length)
+		}
+	}
+	if env != nil {
+		files = append(files, units.File{Path: EnvFile, Data: env, Mode: 0o600, Sensitive: true})
+	}
+	return files, nil
+}
+
+// envFile is the EnvironmentFile of the sensitive variables, or nil. Each
+// value is double-quoted with \, ", ` and $ escaped: systemd's parser
+// strips whitespace around unquoted values, and in double quotes unescapes
+// exactly these. No error quotes a value.
+func envFile(secrets []string) ([]byte, error) {
+	if len(secrets) == 0 {
+		return nil, nil
+	}
+	var b strings.Builder
+	b.WriteString("# " + header(path.Base(EnvFile)) + "\n")
+	esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "`", "\\`", `$`, `\$`)
+	for _, kv := range secrets {
+		name, val, ok := strings.Cut(kv, "=")
+		if !ok || !envName(name) {
+			return nil, fmt.Errorf("the sensitive variable %q cannot be passed in an environment file: systemd takes only names of ASCII letters, digits and '_' not starting with a digit; rename the variable", name)
+		}
+		if err := config.CheckValue("the value of the sensitive variable "+name, val); err != nil {
+			return nil, err
+		}
+		b.WriteString("SECONF_VAR_" + name + `="` + esc.Replace(val) + "\"\n")
+	}
+	return []byte(b.String()), nil
+}
+
+// envName is systemd's rule for a name in an environment file
+// (env_name_is_valid): a shell variable name.
+func envName(s string) bool {
+	if s == "" || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // header is the first line, without "# ": units.Header first, which is how

@@ -32,6 +32,13 @@ var renderCases = []struct {
 		Vars:   []string{"refpolicy_services=/usr/local/share/refpolicy", "motd=50% off $HOME"},
 		Every:  90 * time.Minute,
 	}},
+	// Sensitive --var values: an EnvironmentFile, not the Exec line.
+	{"secrets", Settings{
+		Seconf:  "/usr/local/bin/seconf",
+		Paths:   []string{"/etc/seconf"},
+		Vars:    []string{"site=lab"},
+		Secrets: []string{"token= p\"q\\r`s $HOME # ;x ", "pin=1234"},
+	}},
 	// Every character systemd reads specially in an Exec line.
 	{"awkward-paths", Settings{
 		Seconf: `/opt/my tools/se%conf$1`,
@@ -117,6 +124,17 @@ func TestRenderRefuses(t *testing.T) {
 		{"too-often", func(s *Settings) { s.Every = 30 * time.Second }, "at least 1m0s"},
 		{"fractional", func(s *Settings) { s.Every = 90*time.Second + time.Millisecond }, "whole seconds"},
 		{"newline", func(s *Settings) { s.Paths = []string{"/etc/sec\nonf"} }, "control character"},
+		{"path-zero-width", func(s *Settings) { s.Paths = []string{"/etc/sec\u200bonf"} }, "invisible character U+200B"},
+		{"var-nbsp", func(s *Settings) { s.Vars = []string{"site=a\u00a0b"} }, "non-ASCII space"},
+		{"secret-name", func(s *Settings) { s.Secrets = []string{"my-token=x"} }, "rename the variable"},
+		{"secret-newline", func(s *Settings) { s.Secrets = []string{"token=a\nb"} }, "control character"},
+		{"secret-nbsp", func(s *Settings) { s.Secrets = []string{"token=a\u00a0b"} }, "non-ASCII space"},
+		{"long-line", func(s *Settings) {
+			s.Vars = []string{"a=" + strings.Repeat("x", 60000)}
+			for i := 0; i < 5; i++ {
+				s.Vars = append(s.Vars, s.Vars...)
+			}
+		}, "LONG_LINE_MAX"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := ok
@@ -124,6 +142,11 @@ func TestRenderRefuses(t *testing.T) {
 			_, err := Render(s)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("got %v, want an error containing %q", err, tc.want)
+			}
+			for _, kv := range s.Secrets {
+				if _, v, _ := strings.Cut(kv, "="); err != nil && strings.Contains(err.Error(), v) {
+					t.Errorf("the error quotes the secret: %v", err)
+				}
 			}
 		})
 	}
@@ -177,6 +200,9 @@ func TestSystemdVerify(t *testing.T) {
 			os.Mkdir(units, 0o755)
 			var args []string
 			for _, f := range files {
+				if f.Path == EnvFile {
+					continue // not a unit; read by the test below
+				}
 				p := filepath.Join(units, path.Base(f.Path))
 				if err := os.WriteFile(p, f.Data, 0o644); err != nil {
 					t.Fatal(err)
@@ -191,5 +217,82 @@ func TestSystemdVerify(t *testing.T) {
 				t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 			}
 		})
+	}
+}
+
+// TestSecretsEnvFile: sensitive --var values are in the 0600 environment
+// file that the service names, never in the unit, and systemd's own parser
+// of environment files reads each value back exactly. That parser is run
+// through the environment.d generator, which shares it with
+// EnvironmentFile= but then expands $NAME (EnvironmentFile= does not), so
+// the values read back here hold no "$".
+func TestSecretsEnvFile(t *testing.T) {
+	const gen = "/usr/lib/systemd/user-environment-generators/30-systemd-environment-d-generator"
+	secrets := map[string]string{
+		"plain": "hunter2", "spaces": "  lead and trail  ", "quotes": `say "hi" it's`,
+		"backslashes": `a\b\\c\`, "ticks": "`id`", "comment": "# not; a comment", "equals": "a=b=c",
+		"unicode": "pässwörd",
+	}
+	s := Settings{Seconf: "/usr/bin/seconf", Paths: []string{"/etc/seconf"}}
+	for k, v := range secrets {
+		s.Secrets = append(s.Secrets, k+"="+v)
+	}
+	files, err := Render(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env []byte
+	for _, f := range files {
+		switch {
+		case f.Path == EnvFile:
+			env = f.Data
+			if f.Mode != 0o600 || !f.Sensitive || !units.Owned(f.Data) {
+				t.Errorf("env file mode %o sensitive %v owned %v", f.Mode, f.Sensitive, units.Owned(f.Data))
+			}
+		default:
+			for _, v := range secrets {
+				if len(v) > 3 && bytes.Contains(f.Data, []byte(v)) {
+					t.Errorf("%s holds a secret:\n%s", f.Path, f.Data)
+				}
+			}
+			if path.Ext(f.Path) == ".service" && !bytes.Contains(f.Data, []byte("\nEnvironmentFile="+EnvFile+"\n")) {
+				t.Errorf("the service does not read %s:\n%s", EnvFile, f.Data)
+			}
+		}
+	}
+	if env == nil {
+		t.Fatal("no environment file")
+	}
+	if _, err := os.Stat(gen); err != nil {
+		t.Skipf("systemd's environment.d generator is not installed: %v", err)
+	}
+	home := t.TempDir()
+	os.Mkdir(filepath.Join(home, "environment.d"), 0o755)
+	if err := os.WriteFile(filepath.Join(home, "environment.d", "10-seconf.conf"), env, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(gen)
+	cmd.Env = []string{"HOME=/nonexistent", "XDG_CONFIG_HOME=" + home}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v", gen, err)
+	}
+	// The generator prints NAME=VALUE, quoting values as a shell would:
+	// let a shell read them back.
+	got := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		name, _, ok := strings.Cut(line, "=")
+		if !ok || !strings.HasPrefix(name, "SECONF_VAR_") {
+			continue
+		}
+		sh := exec.Command("/bin/sh", "-c", line+`; printf %s "$`+name+`"`)
+		v, err := sh.Output()
+		if err != nil {
+			t.Fatalf("sh: %v: %s", err, line)
+		}
+		got[strings.TrimPrefix(name, "SECONF_VAR_")] = string(v)
+	}
+	if d := cmp.Diff(secrets, got); d != "" {
+		t.Errorf("values read back by systemd's parser (-want +got):\n%s", d)
 	}
 }
