@@ -16,11 +16,17 @@ import (
 // has: Debian 12 lacks container-selinux's svirt_sandbox_domain.
 const (
 	udicaTemplates = `; Templates: a concrete base, like udica's "container", and an abstract one.
+; Debian 12 has no container policy: the templates declare container_domain,
+; which seconf requires of a container's type, with a rule on another type so
+; that the compiler keeps the attribute.
+(typeattribute container_domain)
+(allow container_domain var_log_t (dir (search)))
 (block seconf_base
   (type process)
   (type tmpfs)
   (roletype system_r process)
   (typeattributeset domain (process))
+  (typeattributeset container_domain (process))
   (typeattributeset file_type (tmpfs))
   (allow process tmpfs (file (create open read write getattr unlink)))
 )
