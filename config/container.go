@@ -41,6 +41,10 @@ type Container struct {
 	Enabled         bool
 	Privileged      bool
 	AllowUnconfined bool
+	// Confine asks seconf to generate the container's own SELinux type
+	// (ConfinedType) in a module of its own (ConfinedModule); SELinuxType
+	// is then that type, so that renderers and restarts need not know.
+	Confine bool
 	// Quadlet chooses a quadlet .container file (true) or a plain podman run
 	// .service (false) for engine podman; nil means decide from the host.
 	Quadlet *bool
@@ -53,7 +57,7 @@ var containerSchema = &hcl.BodySchema{
 		{Name: "image"}, {Name: "engine"}, {Name: "command"}, {Name: "environment"},
 		{Name: "selinux_type"}, {Name: "selinux_level"}, {Name: "publish"}, {Name: "network"},
 		{Name: "user"}, {Name: "restart"}, {Name: "enabled"}, {Name: "depends_on"},
-		{Name: "privileged"}, {Name: "allow_unconfined"}, {Name: "quadlet"},
+		{Name: "privileged"}, {Name: "allow_unconfined"}, {Name: "quadlet"}, {Name: "confine"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{{Type: "volume"}},
 }
@@ -82,6 +86,7 @@ func (l *loader) decodeContainer(b *hcl.Block, ctx *hcl.EvalContext) *Container 
 		Privileged:      a.boolean("privileged", false),
 		AllowUnconfined: a.boolean("allow_unconfined", false),
 		Quadlet:         a.optBool("quadlet"),
+		Confine:         a.boolean("confine", false),
 	}
 	c.Environment, c.Sensitive = a.strMap("environment")
 	if _, ok := a.attrs["engine"]; ok {
@@ -133,8 +138,65 @@ func (l *loader) decodeContainer(b *hcl.Block, ctx *hcl.EvalContext) *Container 
 		c.Volumes = append(c.Volumes, v)
 	}
 	c.Block = *a.blk
+	if c.Confine {
+		l.checkConfine(a, c)
+	}
 	l.checkConfinement(c)
 	return c
+}
+
+// ConfinedModule is the name of the module seconf generates for a container
+// with confine = true, and ConfinedType the type it declares: derived from
+// the container's name alone, so that the same configuration names the same
+// type on every host. '-' and '.', which container names allow and SELinux
+// identifiers do not, become '_'.
+func ConfinedModule(container string) string {
+	return "seconf_" + strings.NewReplacer("-", "_", ".", "_").Replace(container)
+}
+
+// ConfinedType is the SELinux type of a container with confine = true.
+func ConfinedType(container string) string { return ConfinedModule(container) + "_t" }
+
+// checkConfine holds confine = true to what it can mean: the type is
+// seconf's to name, and a privileged container runs without SELinux.
+func (l *loader) checkConfine(a *attrs, c *Container) {
+	rng := a.blk.AttrRange("confine")
+	if _, ok := a.attrs["selinux_type"]; ok {
+		l.errorf(&rng, "Conflicting SELinux type",
+			"container %q: confine = true makes seconf generate the container's type (%s); selinux_type names one. Drop one of them: keep selinux_type to run under a type of your own module.",
+			c.Name, ConfinedType(c.Name))
+		return
+	}
+	if c.Privileged {
+		l.errorf(&rng, "Confine and privileged",
+			"container %q: privileged = true turns SELinux off for the container, so a type of its own would confine nothing. Drop privileged.", c.Name)
+		return
+	}
+	c.SELinuxType = ConfinedType(c.Name)
+}
+
+// checkConfinedNames refuses two confined containers whose names map to one
+// generated module (web-1 and web.1), and a selinux_module of that name: one
+// of them would silently replace the other's policy.
+func (l *loader) checkConfinedNames() {
+	taken := map[string]string{}
+	for _, m := range l.cfg.Modules {
+		taken[m.Name] = m.ID()
+	}
+	for _, c := range l.cfg.Containers {
+		if !c.Confine {
+			continue
+		}
+		name := ConfinedModule(c.Name)
+		if other, ok := taken[name]; ok {
+			rng := c.AttrRange("confine")
+			l.errorf(&rng, "Generated module name taken",
+				"container %q: confine = true generates the module %s (type %s), but %s already has that name. Rename one of them.",
+				c.Name, name, ConfinedType(c.Name), other)
+			continue
+		}
+		taken[name] = c.ID()
+	}
 }
 
 // systemDirs are host directories whose labels other confined services rely
@@ -159,7 +221,7 @@ func IsSystemDir(p string) bool {
 	return false
 }
 
-const confineAdvice = "Give the container its own SELinux type instead: a selinux_module that declares it (container_domain_template) and allows exactly what it needs, and selinux_type on the container. If you really mean it, set allow_unconfined = true."
+const confineAdvice = "Give the container its own SELinux type instead: confine = true (seconf generates a type allowed what the block declares), or a selinux_module that declares one (container_domain_template) and selinux_type on the container. If you really mean it, set allow_unconfined = true."
 
 // checkConfinement refuses the usual ways of switching SELinux off for a
 // container, unless the block opts in explicitly.

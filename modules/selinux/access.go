@@ -30,18 +30,21 @@ func (p *Provider) checkAccess(ctx context.Context, env *engine.Env, st store, p
 	if !env.Advise {
 		return nil
 	}
+	diags := p.confined
+	p.confined = nil
 	polPath, err := env.Host.FS.Path(path.Join(path.Dir(st.dir), "policy.kern"))
 	if err != nil {
-		return nil
+		return diags
 	}
 	sesearch, err := host.Tool("sesearch")
 	if err != nil {
-		return hcl.Diagnostics{engine.Warnf(nil, "Volume access not checked", "%v", err)}
+		return append(diags, engine.Warnf(nil, "Volume access not checked", "%v", err))
 	}
-	var diags hcl.Diagnostics
 	for _, c := range env.Config.Containers {
 		t := c.SELinuxType
-		if t == "" || pending[p.typeOwners[t]] {
+		// A confined container's module was written from its volumes, and
+		// what it could not grant is already said.
+		if t == "" || c.Confine || pending[p.typeOwners[t]] {
 			continue
 		}
 		for _, v := range c.Volumes {

@@ -41,6 +41,9 @@ type Provider struct {
 	// typeOwners maps an SELinux type declared by a selinux_module of the
 	// configuration to that module's ID.
 	typeOwners map[string]string
+	// confined holds the warnings of the modules generated for confined
+	// containers, which plan prints with the access checks.
+	confined hcl.Diagnostics
 }
 
 // New returns a provider; Close removes what it compiled.
@@ -105,7 +108,17 @@ func (p *Provider) Plan(ctx context.Context, env *engine.Env) ([]*engine.Change,
 	if err := env.State.Section(Section, &p.owned); err != nil {
 		return nil, engine.FromError(nil, "Cannot read the state record", err)
 	}
+	// A container with confine = true adds the module seconf generates for
+	// it, owned and pruned like the configuration's own.
+	gen, gdiags := Confined(env.Host, env.Config)
+	if gdiags.HasErrors() {
+		return nil, gdiags
+	}
+	p.confined = gdiags
 	mods := env.Config.Modules
+	for _, g := range gen {
+		mods = append(mods[:len(mods):len(mods)], g.Module)
+	}
 	st := openStore(env.Host.FS)
 	if len(mods) == 0 && len(p.owned) == 0 {
 		// Nothing to install; still hold containers to existing types,

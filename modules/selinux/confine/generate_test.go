@@ -1,0 +1,324 @@
+package confine
+
+import (
+	"flag"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"seconf/config"
+	"seconf/host"
+	"seconf/internal/testenv"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// The reference case and its neighbours, as a reviewer reads them.
+func TestGenerateGolden(t *testing.T) {
+	logger := container("logger",
+		config.Volume{Source: "/var/log", Target: "/var/log"},
+		config.Volume{Source: "/etc/fluent", Target: "/fluentd/etc", ReadOnly: true})
+	logger.Publish = []string{"24224:24224"}
+
+	offline := container("batch-job.1",
+		config.Volume{Source: "/srv/data", Target: "/data", ReadOnly: true},
+		config.Volume{Source: "/srv/scratch", Target: "/scratch", Relabel: config.RelabelPrivate})
+	offline.Network = "none"
+
+	web := container("web", config.Volume{Source: "/var/www", Target: "/usr/share/nginx/html", ReadOnly: true})
+	web.Network = "host"
+	web.Publish = []string{"127.0.0.1:8080:80", "[::1]:8443:443/tcp", "5353:5353/udp"}
+
+	for _, c := range []*config.Container{logger, offline, web} {
+		t.Run(c.Name, func(t *testing.T) {
+			m := Generate(input(t, c))
+			if len(m.Findings) > 0 {
+				t.Errorf("findings: %+v", m.Findings)
+			}
+			testenv.Golden(t, filepath.Join("testdata", m.Name+".te"), string(m.Text), *update)
+		})
+	}
+}
+
+// Same declaration and policy, same bytes, whatever the order volumes and
+// publish entries are written in.
+func TestGenerateDeterministic(t *testing.T) {
+	vols := []config.Volume{
+		{Source: "/var/log", Target: "/var/log"},
+		{Source: "/etc/app", Target: "/etc/app", ReadOnly: true},
+		{Source: "/var/lib/app", Target: "/data"},
+		{Source: "/var/log/app", Target: "/logs", ReadOnly: true},
+		{Source: "/srv/x", Target: "/x", Relabel: config.RelabelShared},
+	}
+	publish := []string{"80:80", "8443:443", "53:53/udp", "9000-9002:9000-9002"}
+	first := ""
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 20; i++ {
+		rng.Shuffle(len(vols), func(a, b int) { vols[a], vols[b] = vols[b], vols[a] })
+		rng.Shuffle(len(publish), func(a, b int) { publish[a], publish[b] = publish[b], publish[a] })
+		c := container("app", vols...)
+		c.Publish = append([]string(nil), publish...)
+		text := string(Generate(input(t, c)).Text)
+		if first == "" {
+			first = text
+		} else if d := cmp.Diff(first, text); d != "" {
+			t.Fatalf("order %d changes the module:\n%s", i, d)
+		}
+	}
+	// A read-only and a read-write volume on one label: manage, once.
+	if strings.Count(first, "manage_files_pattern(seconf_app_t, var_log_t, var_log_t)") != 1 || strings.Contains(first, "read_files_pattern(seconf_app_t, var_log_t") {
+		t.Errorf("var_log_t is not managed exactly once:\n%s", first)
+	}
+}
+
+// Each volume the module cannot grant safely is reported on its own line
+// and left out of the module.
+func TestGenerateFindings(t *testing.T) {
+	tests := []struct {
+		name    string
+		vol     config.Volume
+		level   string
+		summary string
+		absent  string // a type the module must not name
+	}{
+		{"shadow", config.Volume{Source: "/etc/shadow", Target: "/s", ReadOnly: true}, "", "Volume not granted: sensitive label", "shadow_t"},
+		{"audit log", config.Volume{Source: "/var/log/audit", Target: "/a", ReadOnly: true}, "", "Volume not granted: sensitive label", "auditd_log_t"},
+		{"selinux config", config.Volume{Source: "/etc/selinux", Target: "/s"}, "", "Volume not granted: sensitive label", "selinux_config_t"},
+		{"home", config.Volume{Source: "/home/alice/src", Target: "/src"}, "", "Volume not granted: sensitive label", "user_home_t"},
+		{"home root", config.Volume{Source: "/home", Target: "/h", ReadOnly: true}, "", "Volume not granted: sensitive label", "home_root_t"},
+		{"device", config.Volume{Source: "/dev/sda", Target: "/dev/sda"}, "", "Volume not granted: sensitive label", "fixed_disk_device_t"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := container("x", tc.vol)
+			c.SELinuxLevel = tc.level
+			m := Generate(input(t, c))
+			if len(m.Findings) != 1 || m.Findings[0].Summary != tc.summary || m.Findings[0].Volume != 0 || m.Findings[0].Error {
+				t.Fatalf("findings %+v, want one warning %q on the volume", m.Findings, tc.summary)
+			}
+			if strings.Contains(string(m.Text), tc.absent) {
+				t.Errorf("the module names %s:\n%s", tc.absent, m.Text)
+			}
+		})
+	}
+}
+
+// Labels the generator is handed rather than the machine's: a label no
+// rule can name, none at all, and MCS levels.
+func TestGenerateLabelFindings(t *testing.T) {
+	tests := []struct {
+		name, context, level, summary string
+	}{
+		{"unknown type", "system_u:object_r:nosuch_data_t:s0", "", "Volume not granted: unknown label"},
+		{"no label", "", "", "Volume not granted: no label"},
+		{"categories, engine's level", "system_u:object_r:var_t:s0:c5", "", "Volume not granted: MCS level out of reach"},
+		{"categories, other level", "system_u:object_r:var_t:s0:c5", "s0:c1,c2", "Volume not granted: MCS level out of reach"},
+		{"range to systemhigh", "system_u:object_r:var_t:s0-s0:c0.c1023", "s0:c1,c2", "Volume not granted: MCS level out of reach"},
+		{"categories, dominated", "system_u:object_r:var_t:s0:c5", "s0:c1,c5", ""},
+		{"plain s0", "system_u:object_r:var_t:s0", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := container("x", config.Volume{Source: "/srv/d", Target: "/d"})
+			c.SELinuxLevel = tc.level
+			in := input(t, c)
+			in.Labels[0].Context = tc.context
+			m := Generate(in)
+			granted := strings.Contains(string(m.Text), "manage_files_pattern(seconf_x_t, var_t, var_t)")
+			if tc.summary == "" {
+				if len(m.Findings) > 0 || !granted {
+					t.Fatalf("want the volume granted, got findings %+v:\n%s", m.Findings, m.Text)
+				}
+				return
+			}
+			if len(m.Findings) != 1 || m.Findings[0].Summary != tc.summary {
+				t.Fatalf("findings %+v, want %q", m.Findings, tc.summary)
+			}
+			if granted {
+				t.Errorf("the volume is granted anyway:\n%s", m.Text)
+			}
+		})
+	}
+}
+
+// Errors keep the module from being installed: the container policy
+// missing, publish entries that are not ports or have no network.
+func TestGenerateErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		edit    func(*Input)
+		attr    string
+		summary string
+	}{
+		{"no container policy", func(in *Input) { in.Declared = nil }, "confine", "No container policy"},
+		{"bad publish", func(in *Input) { in.Container.Publish = []string{"80:http"} }, "publish", "Invalid publish entry"},
+		{"publish without network", func(in *Input) {
+			in.Container.Publish = []string{"80:80"}
+			in.Container.Network = "none"
+		}, "publish", "Publish without a network"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := input(t, container("x"))
+			tc.edit(&in)
+			m := Generate(in)
+			if len(m.Findings) == 0 || !m.Findings[0].Error || m.Findings[0].Attr != tc.attr || m.Findings[0].Summary != tc.summary {
+				t.Fatalf("findings %+v, want the error %q on %s", m.Findings, tc.summary, tc.attr)
+			}
+		})
+	}
+}
+
+func TestParsePublish(t *testing.T) {
+	tests := []struct {
+		spec string
+		want []Port
+		err  bool
+	}{
+		{spec: "80", want: []Port{{"80", "tcp", 80, 80}}},
+		{spec: "8080:80", want: []Port{{"8080:80", "tcp", 80, 80}}},
+		{spec: "127.0.0.1:8080:80/udp", want: []Port{{"127.0.0.1:8080:80/udp", "udp", 80, 80}}},
+		{spec: "127.0.0.1::80", want: []Port{{"127.0.0.1::80", "tcp", 80, 80}}},
+		{spec: "[::1]:8443:443", want: []Port{{"[::1]:8443:443", "tcp", 443, 443}}},
+		{spec: "9000-9002:9000-9002/tcp,udp", want: []Port{{"9000-9002:9000-9002/tcp,udp", "tcp", 9000, 9002}, {"9000-9002:9000-9002/tcp,udp", "udp", 9000, 9002}}},
+		{spec: "8000-8010:80", want: []Port{{"8000-8010:80", "tcp", 80, 80}}},
+		{spec: "53:53/sctp", want: []Port{{"53:53/sctp", "sctp", 53, 53}}},
+		{spec: "80:http", err: true},
+		{spec: "0:0", err: true},
+		{spec: "70000", err: true},
+		{spec: "80/icmp", err: true},
+		{spec: "90-80", err: true},
+		{spec: "1:2:3:4", err: true},
+		{spec: "9000-9002:80-81", err: true},
+		{spec: "[::1]80", err: true},
+		{spec: "", err: true},
+		{spec: "080", err: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.spec, func(t *testing.T) {
+			got, err := ParsePublish(tc.spec)
+			if (err != nil) != tc.err {
+				t.Fatalf("error %v, want error %v", err, tc.err)
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Error(d)
+			}
+		})
+	}
+}
+
+func TestReachable(t *testing.T) {
+	tests := []struct {
+		container, file string
+		want            bool
+	}{
+		{"", "", true},
+		{"", "s0", true},
+		{"", "s0-s0", true},
+		{"", "s0:c1", false},
+		{"", "s0-s0:c0.c1023", false},
+		{"", "s1", false},
+		{"s0:c1,c2", "s0:c1", true},
+		{"s0:c1,c2", "s0:c1,c2", true},
+		{"s0:c1,c2", "s0:c1,c3", false},
+		{"s0:c0.c1023", "s0:c17,c99", true},
+		{"s0-s0:c1,c2", "s0:c2", true},
+		{"s0:c1", "bogus", false},
+		{"bogus", "s0", false},
+	}
+	for _, tc := range tests {
+		if got, _ := reachable(tc.container, tc.file); got != tc.want {
+			t.Errorf("reachable(%q, %q) = %v, want %v", tc.container, tc.file, got, tc.want)
+		}
+	}
+}
+
+// The flavor comes from the template's definition: refpolicy's takes one
+// argument, container-selinux's two; older policies only have the virt
+// sandbox template. The headers here are written for the test, shaped as
+// each policy's are.
+func TestDetectFlavor(t *testing.T) {
+	refTemplate := "template(`container_domain_template',`\n\tgen_require(`\n\t\tattribute container_domain;\n\t')\n\ttype $1_t, container_domain;\n\tdomain_type($1_t)\n')\n"
+	csTemplate := "template(`container_domain_template',`\n\ttype $1_t, container_domain;\n\tallow $1_t $2_file_t:file entrypoint;\n\tcontainer_manage_files_template($1, $2)\n')\n"
+	virtTemplate := "template(`virt_sandbox_domain_template',`\n\ttype $1_t, svirt_sandbox_domain;\n')\n"
+	tests := []struct {
+		name  string
+		files map[string][]byte
+		want  Flavor
+		err   bool
+	}{
+		{"refpolicy", map[string][]byte{"services/container.if": []byte(refTemplate)}, Refpolicy, false},
+		{"container-selinux", map[string][]byte{"contrib/container.if": []byte(csTemplate), "contrib/virt.if": []byte(virtTemplate)},
+			func() Flavor { f := ContainerSELinux; f.Entrypoint = true; return f }(), false},
+		{"virt sandbox", map[string][]byte{"contrib/virt.if": []byte(virtTemplate)}, VirtSandbox, false},
+		{"none", map[string][]byte{"services/docker.if": []byte("interface(`docker_exec',`\n')\n")}, Flavor{}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := DetectFlavor(tc.files)
+			if (err != nil) != tc.err {
+				t.Fatalf("error %v", err)
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Error(d)
+			}
+		})
+	}
+	t.Run("this machine", func(t *testing.T) {
+		files, err := ReadHeaders(host.DevelInclude)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := DetectFlavor(files)
+		if err != nil || got.Name != "refpolicy" {
+			t.Fatalf("the machine's devel headers (Debian's refpolicy) read as %+v, %v", got, err)
+		}
+	})
+}
+
+// The container-selinux and virt sandbox flavors write their templates'
+// own calls and attributes.
+func TestGenerateFlavors(t *testing.T) {
+	c := container("logger", config.Volume{Source: "/var/log", Target: "/var/log"})
+	cs := ContainerSELinux
+	cs.Entrypoint = true
+	for _, tc := range []struct {
+		f         Flavor
+		want, not []string
+	}{
+		{cs, []string{"container_domain_template(seconf_logger, container)", "typeattribute seconf_logger_t container_net_domain;"},
+			[]string{"container_system_domain", "entrypoint"}},
+		{VirtSandbox, []string{"virt_sandbox_domain_template(seconf_logger)", "typeattribute seconf_logger_t sandbox_net_domain;", "allow seconf_logger_t svirt_sandbox_file_t:file entrypoint;"},
+			[]string{"container_"}},
+	} {
+		t.Run(tc.f.Name, func(t *testing.T) {
+			in := input(t, c)
+			in.Flavor = tc.f
+			in.Declared = map[string]bool{"container_domain": true, "container_net_domain": true, "container_file_t": true,
+				"svirt_sandbox_domain": true, "sandbox_net_domain": true, "svirt_sandbox_file_t": true}
+			m := Generate(in)
+			text := string(m.Text)
+			for _, w := range tc.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("no %q in:\n%s", w, text)
+				}
+			}
+			for _, n := range tc.not {
+				for _, l := range strings.Split(text, "\n") {
+					if !strings.HasPrefix(l, "#") && strings.Contains(l, n) {
+						t.Errorf("%q in %q", n, l)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(m.Run())
+}
