@@ -73,7 +73,7 @@ func ParseAudit(data []byte) []Denial {
 			d.Path = ""
 		}
 		if d.Path == "" && ev != nil {
-			d.Path = eventPath(d.Name, ev.cwd, ev.items)
+			d.Path = eventPath(d.Class, d.Name, ev.cwd, ev.items)
 		}
 	}
 	return out
@@ -143,18 +143,22 @@ func parseAVC(body string) (Denial, bool) {
 // a quote or a control character.
 var untrusted = map[string]bool{"name": true, "path": true, "comm": true, "cwd": true, "exe": true}
 
+// separators split fields: blanks, and the group separator auditd puts
+// before the fields it adds (enriched format).
+const separators = " \t\x1d"
+
 // fields reads key=value pairs; a quoted value may hold spaces, an
 // unquoted untrusted one is hex.
 func fields(s string) map[string]string {
 	out := map[string]string{}
 	for len(s) > 0 {
-		s = strings.TrimLeft(s, " \t")
+		s = strings.TrimLeft(s, separators)
 		eq := strings.IndexByte(s, '=')
 		if eq <= 0 {
 			break
 		}
 		key := s[:eq]
-		if sp := strings.LastIndexAny(key, " \t"); sp >= 0 {
+		if sp := strings.LastIndexAny(key, separators); sp >= 0 {
 			key = key[sp+1:]
 		}
 		s = s[eq+1:]
@@ -167,15 +171,13 @@ func fields(s string) map[string]string {
 				val, s = s[1:1+end], s[2+end:]
 			}
 		} else {
-			end := strings.IndexAny(s, " \t")
+			end := strings.IndexAny(s, separators)
 			if end < 0 {
 				end = len(s)
 			}
 			val, s = s[:end], s[end:]
-			if untrusted[key] && len(val)%2 == 0 && len(val) > 0 {
-				if b, err := hex.DecodeString(val); err == nil {
-					val = string(b)
-				}
+			if untrusted[key] {
+				val = unhex(val)
 			}
 		}
 		if _, dup := out[key]; !dup {
@@ -185,23 +187,58 @@ func fields(s string) map[string]string {
 	return out
 }
 
+// unhex decodes a value the kernel wrote in hex, which it does only when
+// the value holds a blank, a quote, or a byte outside printable ASCII; a
+// value that decodes to none of those was not hex (ausearch -i writes
+// interpreted values unquoted).
+func unhex(v string) string {
+	if len(v) == 0 || len(v)%2 != 0 {
+		return v
+	}
+	b, err := hex.DecodeString(v)
+	if err != nil {
+		return v
+	}
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f || c == '"' {
+			return string(b)
+		}
+	}
+	return v
+}
+
 // eventPath joins what the PATH and CWD records of an event say into the
-// object's path: the item named as the AVC names it, or the parent item
-// and the AVC's name (a create), made absolute with the working directory.
-func eventPath(name, cwd string, items []map[string]string) string {
-	var p string
+// object's path, made absolute with the working directory. A directory
+// denied while a name is added or removed in it is the PARENT item (the
+// AVC names the entry, not the directory); anything else is the item named
+// as the AVC names the object, or the parent item and that name.
+func eventPath(class, name, cwd string, items []map[string]string) string {
+	var parent, named, only string
+	n := 0
 	for _, it := range items {
-		n := it["name"]
-		if n == "" || n == "(null)" {
+		v := it["name"]
+		if v == "" || v == "(null)" {
 			continue
 		}
-		if name != "" && path.Base(n) == name {
-			p = n
-			break
+		n++
+		only = v
+		if it["nametype"] == "PARENT" && parent == "" {
+			parent = v
 		}
-		if it["nametype"] == "PARENT" && name != "" {
-			p = path.Join(n, name)
+		if name != "" && path.Base(v) == name && named == "" {
+			named = v
 		}
+	}
+	var p string
+	switch {
+	case class == "dir" && parent != "":
+		p = parent
+	case named != "":
+		p = named
+	case parent != "" && name != "":
+		p = path.Join(parent, name)
+	case n == 1:
+		p = only
 	}
 	if p == "" {
 		return ""

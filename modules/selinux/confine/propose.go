@@ -26,6 +26,8 @@ type Proposal struct {
 	Perms                 []string
 	// Danger says why granting this is dangerous, or "".
 	Danger string
+	// Note says what else may answer a rule (a relabel).
+	Note string
 	// Why lists the denials it answers, as a person reads them.
 	Why []string
 }
@@ -79,17 +81,20 @@ func Propose(in Input, typ string, denials []Denial) []Proposal {
 			if q.Danger == "" {
 				q.Danger = p.Danger
 			}
+			if q.Note == "" {
+				q.Note = p.Note
+			}
 		}
 		if !contains(q.Why, why) {
 			q.Why = append(q.Why, why)
 		}
 	}
-	rule := func(d Denial, why string) {
+	rule := func(d Denial, why, note string) {
 		target := d.Target
 		if d.TContext == d.SContext {
 			target = "self"
 		}
-		add("rule "+target+" "+d.Class, Proposal{Kind: "rule", Volume: -1, RuleTarget: target, RuleClass: d.Class, Perms: d.Perms, Danger: danger(in.Policy, d)}, why)
+		add("rule "+target+" "+d.Class, Proposal{Kind: "rule", Volume: -1, RuleTarget: target, RuleClass: d.Class, Perms: d.Perms, Danger: danger(in.Policy, d), Note: note}, why)
 	}
 	for _, d := range denials {
 		if d.Source != typ {
@@ -103,7 +108,7 @@ func Propose(in Input, typ string, denials []Denial) []Proposal {
 				writes = writes || writePerms[p]
 			}
 			if danger(in.Policy, d) != "" {
-				rule(d, why)
+				rule(d, why, "")
 				continue
 			}
 			if i := volumeWithLabel(in, d.Target); i >= 0 {
@@ -115,7 +120,7 @@ func Propose(in Input, typ string, denials []Denial) []Proposal {
 				continue
 			}
 			if d.Path == "" {
-				rule(d, why)
+				rule(d, why, "")
 				continue
 			}
 			dir := d.Path
@@ -124,7 +129,14 @@ func Propose(in Input, typ string, denials []Denial) []Proposal {
 			}
 			v := volumeUnder(c, dir)
 			if v < 0 {
-				rule(d, why) // the container's own tree: /proc, /sys, /dev
+				rule(d, why, "") // the container's own tree: /proc, /sys, /dev
+				continue
+			}
+			if dir == c.Volumes[v].Target {
+				// Files at the top of a volume carry another label than
+				// the volume's path: most likely they were never
+				// relabelled.
+				rule(d, why, fmt.Sprintf("files in the volume %s carry %s, not its own label: if they should not, restorecon -Rv %s answers this instead", c.Volumes[v].Source, d.Target, c.Volumes[v].Source))
 				continue
 			}
 			src := path.Join(c.Volumes[v].Source, strings.TrimPrefix(dir, c.Volumes[v].Target))
@@ -143,9 +155,9 @@ func Propose(in Input, typ string, denials []Denial) []Proposal {
 				add("publish "+spec, Proposal{Kind: "publish", Volume: -1, Publish: spec}, why)
 				continue
 			}
-			rule(d, why)
+			rule(d, why, "")
 		default:
-			rule(d, why)
+			rule(d, why, "")
 		}
 	}
 	out := make([]Proposal, 0, len(keys))
@@ -321,6 +333,9 @@ func Report(c *config.Container, typ string, source string, denials []Denial, pr
 			b.WriteString("\n")
 			for _, w := range r.Why {
 				fmt.Fprintf(&b, "    # denied %s\n", heredoc(w))
+			}
+			if r.Note != "" {
+				fmt.Fprintf(&b, "    # %s\n", heredoc(r.Note))
 			}
 			if r.Danger != "" {
 				fmt.Fprintf(&b, "    # DANGEROUS: %s. Grant it only if the container cannot work otherwise.\n", r.Danger)
