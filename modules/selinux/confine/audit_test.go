@@ -169,3 +169,31 @@ func TestPropose(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseAudit: any bytes parse without a panic into denials that each
+// have permissions, both types and a class, and a path that is absolute or
+// absent; proposals and the report follow from them without a panic.
+func FuzzParseAudit(f *testing.F) {
+	data, err := os.ReadFile("testdata/audit.log")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		f.Add([]byte(l))
+	}
+	f.Add(data)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ds := ParseAudit(data)
+		for _, d := range ds {
+			if len(d.Perms) == 0 || d.Source == "" || d.Target == "" || d.Class == "" {
+				t.Fatalf("incomplete denial %+v", d)
+			}
+			if d.Path != "" && !strings.HasPrefix(d.Path, "/") {
+				t.Fatalf("relative path %q", d.Path)
+			}
+		}
+		c := avcContainer()
+		props := Propose(input(t, c), c.SELinuxType, ds)
+		Report(c, c.SELinuxType, "fuzz", ds, props, where(c))
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"seconf/config"
+	"seconf/modules/selinux/policydb"
 )
 
 // Input is one confined container and what its module is written from.
@@ -106,6 +107,8 @@ func Generate(in Input) *Module {
 
 type gen struct {
 	in        Input
+	portcons  []policydb.PortCon // read once: building them costs
+	portCache map[Port][]string  // by protocol and range
 	typ, name string
 	req       map[string]string // required name → "type" or "attribute"
 	sections  []section
@@ -166,10 +169,6 @@ func (g *gen) network() {
 		fmt.Sprintf("typeattribute %s %s;", g.typ, f.NetDomain))
 }
 
-// maxPorts bounds the ports of one publish entry that are looked up one
-// by one; a longer range is looked up by its ends and the portcons inside.
-const maxPorts = 4096
-
 func (g *gen) ports(network bool) {
 	c := g.in.Container
 	grants := map[[2]string]map[string]bool{} // {protocol, port type} → why
@@ -225,11 +224,33 @@ func (g *gen) ports(network bool) {
 
 // portTypes are the types of the ports in p's range, as the policy's
 // portcons give them; a port no portcon names is port_t (the kernel's
-// initial SID for ports).
+// initial SID for ports). The first portcon that holds a port decides it,
+// so the answer changes only where a portcon starts or ends: one lookup a
+// stretch between such points, not one a port.
 func (g *gen) portTypes(p Port) []string {
+	key := Port{Proto: p.Proto, Low: p.Low, High: p.High}
+	if out, ok := g.portCache[key]; ok {
+		return out
+	}
+	if g.portCache == nil {
+		g.portCache = map[Port][]string{}
+		g.portcons = g.in.Policy.PortCons()
+	}
+	points := map[int]bool{p.Low: true}
+	for _, pc := range g.portcons {
+		if pc.Protocol != p.Proto || pc.High < p.Low || pc.Low > p.High {
+			continue
+		}
+		if pc.Low >= p.Low {
+			points[pc.Low] = true
+		}
+		if pc.High < p.High {
+			points[pc.High+1] = true
+		}
+	}
 	seen := map[string]bool{}
 	var out []string
-	add := func(port int) {
+	for port := range points {
 		t, ok := g.in.Policy.PortType(p.Proto, port)
 		if !ok {
 			t = "port_t"
@@ -242,15 +263,8 @@ func (g *gen) portTypes(p Port) []string {
 			out = append(out, t)
 		}
 	}
-	step := 1
-	if p.High-p.Low >= maxPorts {
-		step = (p.High - p.Low) / maxPorts
-	}
-	for port := p.Low; port <= p.High; port += step {
-		add(port)
-	}
-	add(p.High)
 	sort.Strings(out)
+	g.portCache[key] = out
 	return out
 }
 

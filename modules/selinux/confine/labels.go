@@ -1,6 +1,10 @@
 package confine
 
-import "strings"
+import (
+	"strings"
+
+	"seconf/modules/selinux/policydb"
+)
 
 // Policy is what the generator asks of the root's policy; a
 // *policydb.Policy answers it.
@@ -10,6 +14,7 @@ type Policy interface {
 	PrimaryType(name string) (string, bool)
 	TypeAttributes(name string) []string
 	PortType(proto string, port int) (string, bool)
+	PortCons() []policydb.PortCon
 	Permissions(class string) []string
 	Allowed(source, target, class string) ([]string, error)
 	Boolean(name string) (value, ok bool)
