@@ -143,6 +143,9 @@ func (g *gen) domain() {
 	if f.FileArg {
 		call = fmt.Sprintf("%s(%s, %s)", f.Template, prefix, strings.TrimSuffix(f.FileType, "_file_t"))
 	}
+	// container-selinux's template names its file type without requiring
+	// it: the caller must.
+	g.require("type", f.FileType)
 	g.add("domain", fmt.Sprintf("confine = true: %s is a container domain of its own (%s's %s): the container engines may start it, it manages its own %s content, and MCS keeps it apart from other containers.",
 		g.typ, f.Name, f.Template, f.FileType), call)
 	if f.SystemDomain != "" {

@@ -322,3 +322,55 @@ func TestMain(m *testing.M) {
 	flag.Parse()
 	os.Exit(m.Run())
 }
+
+// TestOtherDistributionCompiles compiles generated modules with another
+// distribution's devel headers (SECONF_POLICY_INCLUDE: a devel include
+// directory, such as a Fedora policy's, built with `make install-headers`
+// and container-selinux's container.if in contrib/): the flavor is read
+// from them, and their Makefile must compile what the generator writes.
+// Optional: this machine has Debian's headers only, which cmd/seconf's
+// tests compile and install.
+func TestOtherDistributionCompiles(t *testing.T) {
+	dir := os.Getenv("SECONF_POLICY_INCLUDE")
+	if dir == "" {
+		t.Skip("SECONF_POLICY_INCLUDE is not set")
+	}
+	headers, err := ReadHeaders(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := DetectFlavor(headers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("flavor %+v", f)
+	for _, c := range []*config.Container{
+		container("logger", config.Volume{Source: "/var/log", Target: "/var/log"}, config.Volume{Source: "/etc/fluent", Target: "/etc/fluent", ReadOnly: true}),
+		func() *config.Container {
+			c := container("web", config.Volume{Source: "/var/www", Target: "/srv", ReadOnly: true})
+			c.Publish = []string{"8080:80", "53:53/udp"}
+			return c
+		}(),
+		func() *config.Container { c := container("offline"); c.Network = "none"; return c }(),
+	} {
+		t.Run(c.Name, func(t *testing.T) {
+			in := input(t, c)
+			in.Flavor = f
+			in.Declared = map[string]bool{f.Domain: true, f.FileType: true, f.NetDomain: true, f.SystemDomain: true}
+			m := Generate(in)
+			if len(m.Findings) > 0 {
+				t.Fatalf("findings %+v", m.Findings)
+			}
+			work := t.TempDir()
+			if err := os.WriteFile(filepath.Join(work, m.Name+".te"), m.Text, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			mk := testenv.Tool(t, "", "make", "install make")
+			res, err := host.ExecRunner{}.Run(t.Context(), host.Cmd{Name: mk, Dir: work,
+				Args: []string{"-f", filepath.Join(dir, "Makefile"), "HEADERDIR=" + dir, "NAME=other", m.Name + ".pp"}})
+			if err != nil {
+				t.Fatalf("%v\n%s%s\n%s", err, res.Stdout, res.Stderr, m.Text)
+			}
+		})
+	}
+}
