@@ -192,6 +192,22 @@ func TestConfine(t *testing.T) {
 		}
 	})
 
+	t.Run("a new label restarts the container", func(t *testing.T) {
+		// The root's own file contexts now label /etc/fluent otherwise: the
+		// module changes, the unit does not, and the container restarts.
+		writeAt(t, root, "/etc/selinux/default/contexts/files/file_contexts.local", "/etc/fluent(/.*)?\tsystem_u:object_r:cert_t:s0\n")
+		out := mustSeconf(t, 0, append([]string{"plan", "--diff"}, args...)...)
+		for _, want := range []string{"~ update   selinux_module.seconf_logger", "~ restart  container.logger", "cert_t"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("no %q in the plan:\n%s", want, out)
+			}
+		}
+		if strings.Contains(out, "container.r0") {
+			t.Errorf("the plan touches another container:\n%s", out)
+		}
+		os.Remove(filepath.Join(root, "etc/selinux/default/contexts/files/file_contexts.local"))
+	})
+
 	t.Run("two roots, same bytes", func(t *testing.T) {
 		other := testenv.PolicyRoot(t)
 		oargs := confineArgs(t, other, cfg)

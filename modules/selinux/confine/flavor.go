@@ -61,7 +61,7 @@ var argRe = regexp.MustCompile(`\$([1-9])`)
 // container_domain_template if any file defines it (two arguments:
 // container-selinux, one: refpolicy), else virt_sandbox_domain_template.
 // The policy the module is installed into must then have the flavor's
-// attributes; Missing says which it lacks.
+// attributes, which Generate checks.
 func DetectFlavor(files map[string][]byte) (Flavor, error) {
 	names := make([]string, 0, len(files))
 	for n := range files {

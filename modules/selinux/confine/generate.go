@@ -64,11 +64,9 @@ const (
 
 // grant is what the module allows on one label.
 type grant struct {
-	label      string
-	dir, file  int      // access to directories (and what is in them) or to a file volume
-	why        []string // the declarations that ask for it
-	volumes    []int
-	fromLabels []string
+	label     string
+	dir, file int      // access to directories (and what is in them), to a file volume
+	why       []string // the declarations that ask for it
 }
 
 // Generate writes the policy module that gives a confined container a type
@@ -336,7 +334,6 @@ func (g *gen) volumes() {
 			what = "read"
 		}
 		gr.why = append(gr.why, fmt.Sprintf("%s: %s what is labelled %s, the label %s give %s.", desc, what, t, orDefault(lb.From, "the root's file contexts"), quote(v.Source)))
-		gr.volumes = append(gr.volumes, i)
 		g.checkMount(i, t)
 	}
 	if len(relabelled) > 0 {
