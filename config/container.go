@@ -14,6 +14,9 @@ type Volume struct {
 	Relabel        string // none, shared (:z), private (:Z)
 	// Mount is the mount block the source refers to (mount.NAME.where), if any.
 	Mount string
+	// Named is the volume block the source refers to (volume.NAME.name), if
+	// any: the source is then that named volume, not a host path.
+	Named string
 	Range hcl.Range
 }
 
@@ -41,24 +44,30 @@ type Container struct {
 	Enabled         bool
 	Privileged      bool
 	AllowUnconfined bool
-	// Confine asks seconf to generate the container's own SELinux type
-	// (ConfinedType) in a module of its own (ConfinedModule); SELinuxType
-	// is then that type, so that renderers and restarts need not know.
-	Confine bool
 	// Quadlet chooses a quadlet .container file (true) or a plain podman run
 	// .service (false) for engine podman; nil means decide from the host.
 	Quadlet *bool
 	// Sensitive names the environment keys whose values came from sensitive variables.
 	Sensitive map[string]bool
+	// Options are quadlet [Container] keys set through their attributes
+	// (ContainerOptions), by attribute name.
+	Options map[string]OptionValue
+	// Service, Unit and Install are systemd settings for those sections of
+	// the unit, sorted by key.
+	Service, Unit, Install []SystemdSetting
+	// Confine asks seconf to generate the container's own SELinux type
+	// (ConfinedType) in a module of its own (ConfinedModule); SELinuxType
+	// is then that type, so that renderers and restarts need not know.
+	Confine bool
 }
 
 var containerSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{
+	Attributes: append([]hcl.AttributeSchema{
 		{Name: "image"}, {Name: "engine"}, {Name: "command"}, {Name: "environment"},
 		{Name: "selinux_type"}, {Name: "selinux_level"}, {Name: "publish"}, {Name: "network"},
 		{Name: "user"}, {Name: "restart"}, {Name: "enabled"}, {Name: "depends_on"},
 		{Name: "privileged"}, {Name: "allow_unconfined"}, {Name: "quadlet"}, {Name: "confine"},
-	},
+	}, containerOptionSchema()...),
 	Blocks: []hcl.BlockHeaderSchema{{Type: "volume"}},
 }
 
@@ -124,24 +133,31 @@ func (l *loader) decodeContainer(b *hcl.Block, ctx *hcl.EvalContext) *Container 
 		if _, ok := vc.Attributes["relabel"]; ok {
 			va.oneOf("relabel", v.Relabel, RelabelNone, RelabelShared, RelabelPrivate)
 		}
-		va.hostPath("source", v.Source, va.blk.AttrRange("source"))
-		va.hostPath("target", v.Target, va.blk.AttrRange("target"))
 		for _, d := range va.blk.Deps {
 			a.blk.addDep(d)
-			if d.Kind == KindMount {
+			switch d.Kind {
+			case KindMount:
 				v.Mount = d.Name
+			case KindVolume:
+				v.Named = d.Name
 			}
 		}
+		if v.Named == "" {
+			va.hostPath("source", v.Source, va.blk.AttrRange("source"))
+		}
+		va.hostPath("target", v.Target, va.blk.AttrRange("target"))
 		for k, r := range va.blk.Ranges {
 			a.blk.Ranges["volume."+k+fmt.Sprint(len(c.Volumes))] = r
 		}
 		c.Volumes = append(c.Volumes, v)
 	}
+	l.decodeContainerOptions(c, a)
 	c.Block = *a.blk
 	if c.Confine {
 		l.checkConfine(a, c)
 	}
 	l.checkConfinement(c)
+	l.checkOptionConfinement(c)
 	return c
 }
 
@@ -199,28 +215,6 @@ func (l *loader) checkConfinedNames() {
 	}
 }
 
-// systemDirs are host directories whose labels other confined services rely
-// on; relabelling them for a container breaks those services.
-var systemDirs = []string{"/", "/etc", "/usr", "/var", "/var/log", "/var/lib", "/home", "/root", "/boot", "/run", "/dev", "/proc", "/sys"}
-
-// treesNeverRelabelled: nothing below these may be relabelled either.
-var treesNeverRelabelled = []string{"/usr", "/etc", "/boot"}
-
-// IsSystemDir reports whether relabelling p for a container is refused.
-func IsSystemDir(p string) bool {
-	for _, d := range systemDirs {
-		if p == d {
-			return true
-		}
-	}
-	for _, d := range treesNeverRelabelled {
-		if strings.HasPrefix(p, d+"/") {
-			return true
-		}
-	}
-	return false
-}
-
 const confineAdvice = "Give the container its own SELinux type instead: confine = true (seconf generates a type allowed what the block declares), or a selinux_module that declares one (container_domain_template) and selinux_type on the container. If you really mean it, set allow_unconfined = true."
 
 // checkConfinement refuses the usual ways of switching SELinux off for a
@@ -244,12 +238,12 @@ func (l *loader) checkConfinement(c *Container) {
 		refuse("selinux_level", "a label that disables SELinux separation is refused")
 	}
 	for _, v := range c.Volumes {
-		if v.Relabel != RelabelNone && IsSystemDir(v.Source) {
+		if d, sys := SystemPath(v.Source); sys && v.Relabel != RelabelNone {
 			rng := v.Range
 			flag := map[string]string{RelabelShared: ":z", RelabelPrivate: ":Z"}[v.Relabel]
 			l.errorf(&rng, "Relabelling a system directory refused",
-				"container %q: relabel = %q (%s) would relabel %s for containers and break the host services that use it (logrotate, log scanners, ...). Use relabel = \"none\". %s",
-				c.Name, v.Relabel, flag, v.Source, confineAdvice)
+				"container %q: relabel = %q (%s) would relabel %s (system directory %s) for containers and break the host services that use it (logrotate, log scanners, ...). Use relabel = \"none\". %s",
+				c.Name, v.Relabel, flag, v.Source, d, confineAdvice)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -46,13 +47,44 @@ func FuzzLoad(f *testing.F) {
 				bad("environment", k+v)
 			}
 			for _, v := range c.Volumes {
-				for _, p := range []string{v.Source, v.Target} {
+				paths := []string{v.Source, v.Target}
+				if v.Named != "" {
+					paths = paths[1:] // the source is a named volume
+				}
+				for _, p := range paths {
 					if !strings.HasPrefix(p, "/") || filepath.Clean(p) != p {
 						t.Fatalf("volume path %q accepted", p)
 					}
 				}
 				if v.Relabel != RelabelNone && IsSystemDir(v.Source) && !c.AllowUnconfined {
 					t.Fatalf("relabel of %s accepted", v.Source)
+				}
+			}
+		}
+		for _, c := range cfg.Containers {
+			for attr, v := range c.Options {
+				bad(attr, v.Str+strings.Join(v.List, ""))
+				for k, e := range v.Map {
+					bad(attr, k+e)
+				}
+			}
+			for _, st := range append(append(slices.Clone(c.Service), c.Unit...), c.Install...) {
+				bad(st.Key, strings.Join(st.Values, ""))
+			}
+			for i, a := range c.Options["podman_args"].List {
+				if f, _, ok := strings.Cut(a, "="); !ok || !slices.Contains(PodmanArgsAllowed, f) {
+					t.Fatalf("podman_args[%d] %q accepted", i, a)
+				}
+			}
+			if c.AllowUnconfined {
+				continue
+			}
+			if c.Options["security_label_disable"].Bool || c.Network == "host" || c.Options["seccomp_profile"].Str == "unconfined" {
+				t.Fatalf("container %q switches confinement off without allow_unconfined", c.Name)
+			}
+			for _, cp := range c.Options["add_capability"].List {
+				if slices.Contains(dangerousCaps, NormalCap(cp)) {
+					t.Fatalf("capability %s accepted", cp)
 				}
 			}
 		}

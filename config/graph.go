@@ -25,6 +25,12 @@ func (l *loader) checkCycles() {
 	for _, c := range l.cfg.Containers {
 		add(&c.Block)
 	}
+	for _, v := range l.cfg.Volumes {
+		add(&v.Block)
+	}
+	for _, n := range l.cfg.Networks {
+		add(&n.Block)
+	}
 	const (
 		white = iota
 		grey

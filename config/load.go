@@ -26,6 +26,8 @@ var topSchema = &hcl.BodySchema{
 		{Type: KindModule, LabelNames: []string{"name"}},
 		{Type: KindContainer, LabelNames: []string{"name"}},
 		{Type: KindMount, LabelNames: []string{"name"}},
+		{Type: KindVolume, LabelNames: []string{"name"}},
+		{Type: KindNetwork, LabelNames: []string{"name"}},
 	},
 }
 
@@ -171,6 +173,7 @@ func (l *loader) decode(bodies []*hcl.BodyContent) {
 	}
 	ctx.Variables[KindMount] = objectOrEmpty(mounts)
 	ctx.Variables[KindContainer] = objectOrEmpty(containers)
+	l.decodeNamed(byType, ctx)
 	for _, b := range byType[KindContainer] {
 		if c := l.decodeContainer(b, ctx); c != nil {
 			l.cfg.Containers = append(l.cfg.Containers, c)

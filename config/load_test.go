@@ -47,7 +47,10 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown format", "selinux_module \"logger\" {\n  source = \"logger.txt\"\n}\n", map[string]string{"logger.txt": te}, nil, "Unknown policy format", 2},
 		{"module name mismatch", "selinux_module \"other\" {\n  source = \"logger.te\"\n}\n", nil, nil, "Module name mismatch", 2},
 		{"no module statement", "selinux_module \"logger\" {\n  content = \"type x_t;\"\n  format = \"te\"\n}\n", nil, nil, "No module statement", 2},
-		{"content without format", "selinux_module \"logger\" {\n  content = \"(type x_t)\"\n}\n", nil, nil, "Missing or invalid format", 1},
+		{"content of no known language", "selinux_module \"logger\" {\n  content = \"type x_t;\"\n}\n", nil, nil, "Cannot tell the policy language", 2},
+		{"content with a pp format", "selinux_module \"logger\" {\n  content = \"(type x_t)\"\n  format = \"pp\"\n}\n", nil, nil, "Invalid format", 3},
+		{"disabling with a priority", "selinux_module \"sshd\" {\n  enabled = false\n  priority = 100\n}\n", nil, nil, "Argument without meaning here", 3},
+		{"no source, enabled", "selinux_module \"sshd\" {\n  enabled = true\n}\n", nil, nil, "Missing policy source", 1},
 		{"source and content", "selinux_module \"logger\" {\n  source = \"logger.te\"\n  content = \"x\"\n}\n", nil, nil, "Conflicting arguments", 3},
 		{"no source", "selinux_module \"logger\" {\n}\n", nil, nil, "Missing policy source", 1},
 		{"priority out of range", "selinux_module \"logger\" {\n  source = \"logger.te\"\n  priority = 1000\n}\n", nil, nil, "Invalid priority", 3},
@@ -175,6 +178,48 @@ container "logger" {
 	}
 }
 
+// TestModuleForms: the inline forms the README shows, the format inferred
+// from the text, and the block that only disables an installed module.
+func TestModuleForms(t *testing.T) {
+	tests := []struct {
+		name string
+		hcl  string
+		want Module // Format, Enabled, Override, Existing, Priority
+	}{
+		{"inline CIL heredoc", "selinux_module \"x\" {\n  content = <<-EOT\n    ; a comment\n    (type x_t)\n  EOT\n}\n",
+			Module{Format: FormatCIL, Enabled: true, Priority: 400}},
+		{"inline te heredoc", "selinux_module \"x\" {\n  content = <<-EOT\n    # comment\n    policy_module(x, 1.0)\n    type x_t;\n  EOT\n}\n",
+			Module{Format: FormatTE, Enabled: true, Priority: 400}},
+		{"inline raw te", "selinux_module \"x\" {\n  content = <<-EOT\n    module x 1.0;\n    type x_t;\n  EOT\n}\n",
+			Module{Format: FormatTE, Enabled: true, Priority: 400}},
+		{"format given", "selinux_module \"x\" {\n  content = \"(type x_t)\"\n  format = \"cil\"\n}\n",
+			Module{Format: FormatCIL, Enabled: true, Priority: 400}},
+		{"override", "selinux_module \"x\" {\n  content = \"(type x_t)\"\n  priority = 450\n  override = true\n}\n",
+			Module{Format: FormatCIL, Enabled: true, Priority: 450, Override: true}},
+		{"disable an installed module", "selinux_module \"x\" {\n  enabled = false\n}\n",
+			Module{Enabled: false, Existing: true, Priority: 400}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, _, diags := Load([]string{write(t, map[string]string{"host.hcl": tc.hcl})}, Options{})
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			m := cfg.Modules[0]
+			got := Module{Format: m.Format, Enabled: m.Enabled, Override: m.Override, Existing: m.Existing, Priority: m.Priority}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestPPName(t *testing.T) {
+	if _, err := PPName([]byte("junk")); err == nil {
+		t.Error("junk parsed as a policy package")
+	}
+}
+
 // TestConfinedType: confine = true names the container's type after the
 // container, with what SELinux identifiers cannot hold mapped to '_', and
 // sets it as the container's selinux_type for the renderers.
@@ -202,11 +247,5 @@ container "plain" {
 	}
 	if m := ConfinedModule("web-1.blue"); m != "seconf_web_1_blue" {
 		t.Errorf("module %q", m)
-	}
-}
-
-func TestPPName(t *testing.T) {
-	if _, err := PPName([]byte("junk")); err == nil {
-		t.Error("junk parsed as a policy package")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // Module formats.
@@ -29,10 +30,18 @@ type Module struct {
 	Format   string // te, cil or pp
 	Priority int
 	Enabled  bool
+	// Override lets seconf install its module although another module of
+	// the same name is installed (at another priority): seconf's copy, at a
+	// higher priority, takes precedence, and the other is left in place.
+	Override bool
+	// Existing is a block with no source and enabled = false: it disables
+	// the module NAME that is already installed (seconf does not own it),
+	// and removing the block enables it again.
+	Existing bool
 }
 
 var moduleSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "source"}, {Name: "content"}, {Name: "format"}, {Name: "priority"}, {Name: "enabled"}, {Name: "depends_on"},
+	{Name: "source"}, {Name: "content"}, {Name: "format"}, {Name: "priority"}, {Name: "enabled"}, {Name: "depends_on"}, {Name: "override"},
 }}
 
 func (l *loader) decodeModule(b *hcl.Block, ctx *hcl.EvalContext) *Module {
@@ -43,26 +52,33 @@ func (l *loader) decodeModule(b *hcl.Block, ctx *hcl.EvalContext) *Module {
 	before := len(l.diags)
 	m := &Module{Block: *blk}
 	src := a.str("source", "")
-	m.Content = a.str("content", "")
+	m.Content = a.text("content")
 	m.Format = a.str("format", "")
 	m.Priority = a.integer("priority", 400)
 	m.Enabled = a.boolean("enabled", true)
+	m.Override = a.boolean("override", false)
 	m.Block = *a.blk
 	_, hasSrc := a.attrs["source"]
 	_, hasContent := a.attrs["content"]
+	_, hasEnabled := a.attrs["enabled"]
 	switch {
 	case hasSrc && hasContent:
 		rng := m.AttrRange("content")
 		l.errorf(&rng, "Conflicting arguments", "Give either source or content, not both.")
+	case !hasSrc && !hasContent && hasEnabled && !m.Enabled:
+		m.Existing = true
+		for _, name := range []string{"format", "priority", "override"} {
+			if _, ok := a.attrs[name]; ok {
+				rng := m.AttrRange(name)
+				l.errorf(&rng, "Argument without meaning here", "selinux_module %q has no source: it disables the module %s already installed, at whatever priority, and %s has no meaning for it. Remove %s, or give the module's source.", m.Name, m.Name, name, name)
+			}
+		}
 	case !hasSrc && !hasContent:
-		l.errorf(&m.DeclRange, "Missing policy source", "A selinux_module needs source = \"FILE.te|.cil|.pp\" or content = <<-EOT ... EOT with format = \"te\" or \"cil\".")
+		l.errorf(&m.DeclRange, "Missing policy source", "A selinux_module needs source = \"FILE.te|.cil|.pp\" or content = <<-EOT ... EOT (a .te or CIL text). To disable a module that is already installed, write only enabled = false.")
 	case hasSrc:
 		l.moduleSource(m, src)
 	default:
-		if m.Format != FormatTE && m.Format != FormatCIL {
-			rng := m.AttrRange("format")
-			l.errorf(&rng, "Missing or invalid format", "Inline content needs format = \"te\" or format = \"cil\".")
-		}
+		l.contentFormat(m)
 	}
 	if m.Priority < 1 || m.Priority > 999 {
 		rng := m.AttrRange("priority")
@@ -84,6 +100,49 @@ func (l *loader) decodeModule(b *hcl.Block, ctx *hcl.EvalContext) *Module {
 		l.checkPPName(m)
 	}
 	return m
+}
+
+// text is a policy text attribute: written to a file for the compiler, never
+// into a unit or a command line, so that newlines and tabs are what a
+// heredoc is for; other control characters are still refused.
+func (a *attrs) text(name string) string {
+	v, ok := a.value(name, cty.String)
+	if !ok {
+		return ""
+	}
+	v, _ = v.Unmark()
+	s := v.AsString()
+	a.noControl(name, strings.NewReplacer("\n", "", "\t", "", "\r", "").Replace(s))
+	return s
+}
+
+var (
+	teStartRe  = regexp.MustCompile(`(?m)^\s*(policy_module\s*\(|module\s+[A-Za-z0-9_.-]+\s+[0-9][0-9.]*\s*;)`)
+	cilStartRe = regexp.MustCompile(`^(\s+|;[^\n]*\n?)*\(`)
+)
+
+// contentFormat checks or infers the language of inline content: the README
+// shows content = <<-EOT ... EOT alone, so format is needed only when the
+// text does not say. CIL starts with '(' after comments; a .te has
+// policy_module(NAME, VERSION) or "module NAME VERSION;".
+func (l *loader) contentFormat(m *Module) {
+	rng := m.AttrRange("format")
+	if m.Format != "" {
+		if m.Format != FormatTE && m.Format != FormatCIL {
+			l.errorf(&rng, "Invalid format", "Inline content is format = \"te\" or format = \"cil\" (a .pp is binary: give it as source).")
+		}
+		return
+	}
+	isTE, isCIL := teStartRe.MatchString(m.Content), cilStartRe.MatchString(m.Content)
+	switch {
+	case isTE && !isCIL:
+		m.Format = FormatTE
+	case isCIL && !isTE:
+		m.Format = FormatCIL
+	default:
+		crng := m.AttrRange("content")
+		l.errorf(&crng, "Cannot tell the policy language", "seconf cannot tell whether this content is CIL (it starts with '(' after ';' comments) or a .te (it has policy_module(%s, VERSION) or \"module %s VERSION;\"). Set format = \"te\" or format = \"cil\", or correct the text.", m.Name, m.Name)
+	}
 }
 
 func (l *loader) moduleSource(m *Module, src string) {

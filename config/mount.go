@@ -38,9 +38,12 @@ func (l *loader) decodeMount(b *hcl.Block, ctx *hcl.EvalContext) *Mount {
 	}
 	m.Block = *a.blk
 	a.hostPath("where", m.Where, m.AttrRange("where"))
-	if m.Where == "/" {
+	if d, refused := mountRefused(m.Where); refused {
 		rng := m.AttrRange("where")
-		l.errorf(&rng, "Invalid mount point", "seconf does not mount over /; choose a directory.")
+		l.errorf(&rng, "Mount over a system directory refused", "%s lies in %s, which the host itself runs from; a mount there would hide it (and with selinux_context, relabel it). Mount the file system elsewhere, such as /srv/NAME.", m.Where, d)
+	} else if d, sys := SystemPath(m.Where); sys && m.SELinuxContext != "" {
+		rng := m.AttrRange("selinux_context")
+		l.errorf(&rng, "Relabelling a system directory refused", "selinux_context would label %s (system directory %s) for this mount, and the host services that use it would lose access. Mount it elsewhere, or drop selinux_context.", m.Where, d)
 	}
 	for _, o := range m.Options {
 		if strings.HasPrefix(o, "context=") || strings.HasPrefix(o, "fscontext=") || strings.HasPrefix(o, "defcontext=") || strings.HasPrefix(o, "rootcontext=") {

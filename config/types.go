@@ -17,6 +17,8 @@ type Config struct {
 	Modules    []*Module
 	Containers []*Container
 	Mounts     []*Mount
+	Volumes    []*NamedVolume
+	Networks   []*Network
 }
 
 // Ref names another block; it is a dependency edge.

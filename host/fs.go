@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/opencontainers/selinux/go-selinux"
@@ -209,4 +210,18 @@ func (f FS) Label(p string) (string, error) {
 		return "", nil
 	}
 	return l, nil
+}
+
+// Stamp identifies a file's version by its size, modification time and
+// inode, without reading it: a policy commit replaces the file.
+func Stamp(real string) (string, error) {
+	st, err := os.Stat(real)
+	if err != nil {
+		return "", err
+	}
+	ino := uint64(0)
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		ino = sys.Ino
+	}
+	return fmt.Sprintf("%d-%d-%d", st.Size(), st.ModTime().UnixNano(), ino), nil
 }

@@ -2,7 +2,9 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,11 +23,11 @@ func (h *Host) Lock(ctx context.Context, timeout time.Duration) (unlock func(), 
 		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return nil, err
+		return nil, lockError(p, err)
 	}
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", p, err)
+		return nil, lockError(p, err)
 	}
 	deadline := time.Now().Add(timeout)
 	for {
@@ -53,4 +55,13 @@ func (h *Host) Lock(ctx context.Context, timeout time.Duration) (unlock func(), 
 		unix.Flock(int(f.Fd()), unix.LOCK_UN)
 		f.Close()
 	}, nil
+}
+
+// lockError says what an unprivileged user lacks: the lock lives where only
+// root may write.
+func lockError(p string, err error) error {
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("seconf needs root: cannot take the apply lock %s (%w); run seconf apply as root", p, err)
+	}
+	return fmt.Errorf("lock %s: %w", p, err)
 }

@@ -29,6 +29,7 @@ const (
 const (
 	PodmanBin = "/usr/bin/podman"
 	DockerBin = "/usr/bin/docker"
+	ShBin     = "/bin/sh"
 )
 
 // UnitSearchPath is every directory systemd reads system units from, in its
@@ -71,7 +72,7 @@ const (
 // name, then Fedora's where it differs) for the error that says what to
 // install.
 var tools = map[string]string{
-	"semodule":         "semodule-utils (Fedora: policycoreutils)",
+	"semodule":         "policycoreutils",
 	"semanage":         "policycoreutils-python-utils",
 	"make":             "make",
 	"m4":               "m4",
@@ -80,7 +81,7 @@ var tools = map[string]string{
 	"sesearch":         "setools",
 	"seinfo":           "setools",
 	"restorecon":       "policycoreutils",
-	"setsebool":        "policycoreutils (Fedora: policycoreutils)",
+	"setsebool":        "policycoreutils",
 	"git":              "git",
 	"podman":           "podman",
 	"docker":           "docker.io (Fedora: moby-engine)",

@@ -18,6 +18,9 @@ type Cmd struct {
 	Dir   string
 	Env   []string // added to the environment
 	Stdin []byte
+	// Sandbox, when set, confines the command (see Sandbox); Name must
+	// then be an absolute path.
+	Sandbox *Sandbox
 }
 
 // String is the command line as a person would type it.
@@ -64,6 +67,9 @@ func (e *CmdError) Unwrap() error { return e.Err }
 
 // Run runs c and waits for it.
 func (r ExecRunner) Run(ctx context.Context, c Cmd) (Result, error) {
+	if c.Sandbox != nil {
+		return r.runSandboxed(ctx, c)
+	}
 	cmd := exec.CommandContext(ctx, c.Name, c.Args...)
 	cmd.Dir = c.Dir
 	if len(c.Env) > 0 {

@@ -276,7 +276,7 @@ var (
 		"/usr/share/zoneinfo", "/opt/app", "/var/spool/app", "/var/cache/app", "/mnt/data", "/etc/shadow", "/home/alice",
 		"/var/log/audit", "/etc/selinux", "/srv/we`ird,dnl(x)#y"}
 	publishes = []string{"80:80", "8443:443", "53:53/udp", "9000-9005:9000-9005", "127.0.0.1:2222:22", "5000:5000/tcp,udp", "[::1]:6379:6379"}
-	networks  = []string{"", "", "none", "host", "podman"}
+	networks  = []string{"", "", "none", "podman"}
 )
 
 // randomContainers writes n confined containers r0, r1, ... with random
@@ -289,7 +289,7 @@ func randomContainers(rng *rand.Rand, n int) string {
 		if network != "" {
 			fmt.Fprintf(&b, "  network = %q\n", network)
 		}
-		if network != "none" && network != "host" {
+		if network != "none" {
 			var ps []string
 			for _, j := range rng.Perm(len(publishes))[:rng.IntN(3)] {
 				ps = append(ps, strconv.Quote(publishes[j]))

@@ -36,6 +36,11 @@ func TestExamples(t *testing.T) {
 		n++
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			root := testenv.PolicyRoot(t)
+			if filepath.Base(dir) == "data-volume-docker" {
+				// The host's docker labels containers, as the example says
+				// it must: seconf refuses SELinux labels docker would ignore.
+				writeAt(t, root, "/etc/docker/daemon.json", "{\"selinux-enabled\": true}\n")
+			}
 			args := exampleArgs(t, root, dir)
 			mustSeconf(t, 0, append([]string{"validate"}, args[2:]...)...)
 			out := mustSeconf(t, 2, append([]string{"plan", "--detailed-exitcode"}, args...)...)

@@ -53,8 +53,13 @@ func children(pid int) []string {
 	return out
 }
 
+// faultTE declares a container type (see moduleTE).
 const faultTE = `policy_module(seconf_fault, 1.0)
-type seconf_fault_t;
+attribute container_domain;
+type seconf_fault_t, container_domain;
+type seconf_fault_peer_t, container_domain;
+type seconf_fault_exec_t;
+allow container_domain seconf_fault_exec_t:file read;
 `
 
 const faultHCL = `

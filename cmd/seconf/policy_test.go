@@ -14,8 +14,15 @@ import (
 	"seconf/internal/testenv"
 )
 
+// moduleTE declares a type a container may run under. Debian 12's policy
+// has no container module, so the module declares the container_domain
+// attribute itself (seconf holds container types to it), with two members
+// and a rule on another type, or the compiler would expand it away.
 const moduleTE = `policy_module(seconf_demo, 1.0)
-type seconf_demo_t;
+attribute container_domain;
+type seconf_demo_t, container_domain;
+type seconf_demo_peer_t, container_domain;
+allow container_domain seconf_demo_exec_t:file read;
 type seconf_demo_exec_t;
 `
 

@@ -88,8 +88,8 @@ image builds and tests use it.`,
 			if diags.HasErrors() {
 				return exitError{1}
 			}
-			fmt.Fprintf(o.stdout, "The configuration is valid: %d selinux_module, %d container, %d mount.\n",
-				len(cfg.Modules), len(cfg.Containers), len(cfg.Mounts))
+			fmt.Fprintf(o.stdout, "The configuration is valid: %d selinux_module, %d container, %d mount, %d volume, %d network.\n",
+				len(cfg.Modules), len(cfg.Containers), len(cfg.Mounts), len(cfg.Volumes), len(cfg.Networks))
 			return nil
 		},
 	}
@@ -112,7 +112,15 @@ Exit status: 0 success, 1 error; with --detailed-exitcode, 0 no changes,
 in one semodule transaction, then unit files. It holds a lock on the root, so a
 second apply waits (up to --lock-timeout) and then fails naming the holder.
 What seconf installs is recorded in /var/lib/seconf/state.json under the root;
-only what is recorded there is ever removed.`,
+only what is recorded there, and still is what seconf installed, is ever removed.
+
+A selinux_module whose name the policy store already has (the distribution's
+module, one installed by hand) is refused, unless the block sets
+override = true: seconf then installs its own copy at a higher priority of its
+own and leaves the other in place, to take over again when the block goes.
+A selinux_module with no source and enabled = false disables the installed
+module of that name; removing the block enables it again. plan and apply read
+the policy store, which only root can.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error { return o.runApply(c.Context(), args) },
 	}
@@ -226,7 +234,7 @@ func (o *options) newEngine() (*engine.Engine, func(), error) {
 // module is not yet committed; mounts before containers, whose volumes may
 // need them.
 func providers(sel *selinux.Provider) []engine.Provider {
-	return []engine.Provider{sel, units.New(units.Section, mount.Source{}, container.Source{})}
+	return []engine.Provider{sel, units.New(units.Section, mount.Source{}, container.VolumeSource, container.NetworkSource, container.Source{})}
 }
 
 // open loads the configuration and makes the engine for one command; done

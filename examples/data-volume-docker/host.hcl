@@ -1,7 +1,9 @@
 # A data disk mounted with the container file label, and a docker container
 # that uses it: the context= mount option labels the whole file system for
 # containers, so nothing needs relabelling (no :z or :Z) and the host's own
-# directories keep their labels.
+# directories keep their labels. Docker labels containers only when its
+# daemon runs with "selinux-enabled": true (/etc/docker/daemon.json); without
+# it seconf refuses the selinux_level below, which docker would ignore.
 
 mount "srv_data" {
   what            = "/dev/disk/by-label/data"

@@ -54,6 +54,9 @@ func VerifyRoot(t testing.TB, executables []string, standInUnits ...string) stri
 	}
 	run(t, "", "cp", "-a", "/usr/lib/systemd/system", filepath.Join(root, "usr/lib/systemd/"))
 	for _, exe := range executables {
+		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(exe)), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(root, exe), []byte("#!/bin/sh\n"), 0o755); err != nil {
 			t.Fatal(err)
 		}

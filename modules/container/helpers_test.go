@@ -167,7 +167,7 @@ func quadletBin(t *testing.T) string {
 // verifyRoot is a root for systemd-analyze verify with podman and docker
 // stand-ins, so that units running them pass the executable check.
 func verifyRoot(t *testing.T, standInUnits ...string) string {
-	return testenv.VerifyRoot(t, []string{Podman, Docker}, standInUnits...)
+	return testenv.VerifyRoot(t, []string{Podman, Docker, Sh}, standInUnits...)
 }
 
 func verify(t *testing.T, root string, units map[string][]byte) {

@@ -17,6 +17,7 @@ import (
 const (
 	Podman = host.PodmanBin
 	Docker = host.DockerBin
+	Sh     = host.ShBin
 )
 
 // Links are a container's dependencies on other blocks, as its unit states
@@ -27,6 +28,51 @@ type Links struct {
 	Units []string
 	// MountsFor are the mount points of mounts it depends on: RequiresMountsFor=.
 	MountsFor []string
+	// Volumes and Networks are the volume and network blocks it depends
+	// on: After= and Requires= their units, and their names resolved.
+	Volumes, Networks []NamedLink
+}
+
+// NamedLink is a volume or network block a container uses.
+type NamedLink struct {
+	Block  string // the block's name: NAME.volume, NAME-volume.service
+	Name   string // the engine's name for it
+	Unit   string // the unit that creates it
+	Engine string
+	// Quadlet is true when the block is written as a quadlet file: a
+	// quadlet container then names it NAME.volume (NAME.network), as
+	// quadlet users write it.
+	Quadlet bool
+}
+
+func (l Links) volumeByName(name string) (NamedLink, bool) {
+	for _, v := range l.Volumes {
+		if v.Name == name {
+			return v, true
+		}
+	}
+	return NamedLink{}, false
+}
+
+func (l Links) volumeBlock(block string) (NamedLink, bool) {
+	for _, v := range l.Volumes {
+		if v.Block == block {
+			return v, true
+		}
+	}
+	return NamedLink{}, false
+}
+
+// network is the network link the container's network attribute names,
+// and the options after NAME: in it.
+func (l Links) network(value string) (NamedLink, string, bool) {
+	name, opts, _ := strings.Cut(value, ":")
+	for _, n := range l.Networks {
+		if n.Name == name {
+			return n, opts, true
+		}
+	}
+	return NamedLink{}, "", false
 }
 
 // spec is what every rendering of one container shares: the values checked
@@ -34,14 +80,15 @@ type Links struct {
 type spec struct {
 	c       *config.Container
 	links   Links
+	engine  string   // podman or docker: the rendering's, whatever c says
 	header  string   // the first line of every file, without "# "
 	volumes []string // podman/docker -v values: SRC:DST[:OPTS]
 	env     []string // KEY=VALUE, sorted by key
 	envFile string   // the EnvironmentFile when any value is sensitive
 }
 
-func newSpec(c *config.Container, links Links) (*spec, error) {
-	s := &spec{c: c, links: links, header: units.HeaderFor(c.ID())}
+func newSpec(c *config.Container, links Links, engine string) (*spec, error) {
+	s := &spec{c: c, links: links, engine: engine, header: units.HeaderFor(c.ID())}
 	// Checked in a fixed order, so that the same block gives the same error.
 	tokens := [][2]string{{"image", c.Image}}
 	for _, opt := range [][2]string{{"network", c.Network}, {"user", c.User}, {"selinux_type", c.SELinuxType}, {"selinux_level", c.SELinuxLevel}} {
@@ -67,12 +114,23 @@ func newSpec(c *config.Container, links Links) (*spec, error) {
 	default:
 		return nil, attrErr("restart", "restart %q is not one of always, on-failure, no", c.Restart)
 	}
+	for _, l := range append(append([]NamedLink{}, links.Volumes...), links.Networks...) {
+		if l.Engine != engine {
+			return nil, attrErr(s.namedAttr(l), "%s %q is for engine %q; container %q runs on %q", kindOf(l), l.Block, l.Engine, c.Name, engine)
+		}
+	}
 	for i, v := range c.Volumes {
-		vol, err := volume(v)
+		vol, err := s.volume(v, false)
 		if err != nil {
 			return nil, &attrError{attr: fmt.Sprintf("volume.source%d", i), err: err}
 		}
 		s.volumes = append(s.volumes, vol)
+	}
+	if err := s.checkOptions(); err != nil {
+		return nil, err
+	}
+	if err := s.checkSettings(); err != nil {
+		return nil, err
 	}
 	keys := make([]string, 0, len(c.Environment))
 	sensitive := false
@@ -105,9 +163,25 @@ func newSpec(c *config.Container, links Links) (*spec, error) {
 
 // volume is the -v value of a volume: SRC:DST, then the options ro and z
 // (shared) or Z (private) joined by commas, the syntax podman, docker and
-// quadlet's Volume= share.
-func volume(v config.Volume) (string, error) {
-	for _, p := range [][2]string{{"volume source", v.Source}, {"volume target", v.Target}} {
+// quadlet's Volume= share. SRC is a host path, or the name of a volume
+// block's volume; for a quadlet file, NAME.volume when that volume is a
+// quadlet file too.
+func (s *spec) volume(v config.Volume, quadlet bool) (string, error) {
+	parts := [][2]string{{"volume source", v.Source}, {"volume target", v.Target}}
+	if v.Named != "" {
+		l, ok := s.links.volumeBlock(v.Named)
+		if !ok || l.Name != v.Source {
+			return "", fmt.Errorf("volume source %q must be volume.%s.name, the volume's name, as it is", v.Source, v.Named)
+		}
+		if !engineName.MatchString(v.Source) {
+			return "", fmt.Errorf("volume name %q is not a name podman and docker accept", v.Source)
+		}
+		parts = parts[1:]
+		if quadlet && l.Quadlet {
+			v.Source = l.Block + ".volume"
+		}
+	}
+	for _, p := range parts {
 		if err := checkToken(p[0], p[1]); err != nil {
 			return "", err
 		}
@@ -161,11 +235,17 @@ func (s *spec) files(unitPath string, unit *unitfile.File) []units.File {
 	return fs
 }
 
-// unitDeps writes the [Unit] dependencies every rendering shares.
+// unitDeps writes the [Unit] dependencies every rendering shares: the
+// units of the containers, volumes and networks it uses (quadlet adds the
+// latter itself for NAME.volume; saying it twice changes nothing).
 func (s *spec) unitDeps(u *unitfile.File) {
 	for _, n := range s.links.Units {
 		u.AddOnce("Unit", "After", unitfile.Specifiers(n))
 		u.AddOnce("Unit", "Requires", unitfile.Specifiers(n))
+	}
+	for _, l := range append(append([]NamedLink{}, s.links.Volumes...), s.links.Networks...) {
+		u.AddOnce("Unit", "After", unitfile.Specifiers(l.Unit))
+		u.AddOnce("Unit", "Requires", unitfile.Specifiers(l.Unit))
 	}
 	for _, p := range s.links.MountsFor {
 		u.AddOnce("Unit", "RequiresMountsFor", unitfile.Quote(unitfile.Specifiers(p)))
@@ -176,12 +256,13 @@ func (s *spec) install(u *unitfile.File) {
 	if s.c.Enabled {
 		u.Add("Install", "WantedBy", "multi-user.target")
 	}
+	s.settings(u)
 }
 
 // RenderQuadlet renders a podman container as a quadlet .container file;
 // quadlet's generator turns it into NAME.service at boot and daemon-reload.
 func RenderQuadlet(c *config.Container, links Links) ([]units.File, error) {
-	s, err := newSpec(c, links)
+	s, err := newSpec(c, links, "podman")
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +270,7 @@ func RenderQuadlet(c *config.Container, links Links) ([]units.File, error) {
 	if strings.HasSuffix(c.Image, ".image") || strings.HasSuffix(c.Image, ".build") {
 		return nil, attrErr("image", "image %q ends like a quadlet unit name, which quadlet would look up; use quadlet = false", c.Image)
 	}
-	if strings.HasSuffix(c.Network, ".network") || strings.HasSuffix(c.Network, ".container") {
+	if _, _, linked := links.network(c.Network); !linked && (strings.HasSuffix(c.Network, ".network") || strings.HasSuffix(c.Network, ".container")) {
 		return nil, attrErr("network", "network %q ends like a quadlet unit name, which quadlet would look up; use quadlet = false", c.Network)
 	}
 	// Quadlet re-quotes Exec= words into ExecStart= but leaves an empty word
@@ -203,60 +284,169 @@ func RenderQuadlet(c *config.Container, links Links) ([]units.File, error) {
 	u.Add("Unit", "Description", s.description())
 	s.unitDeps(u) // volume sources: quadlet adds RequiresMountsFor itself
 	// Every value below ends up in the generated ExecStart=, where systemd
-	// expands % and $: execValue escapes both.
+	// expands % and $: unitfile.Value and Word escape both.
 	u.Add("Container", "ContainerName", c.Name)
 	u.Add("Container", "Image", unitfile.Value(c.Image))
 	if len(c.Command) > 0 {
 		u.Add("Container", "Exec", unitfile.NewCmdline().Add(c.Command...).String())
 	}
-	if c.Network != "" {
-		u.Add("Container", "Network", unitfile.Value(c.Network))
-	}
-	if c.SELinuxType != "" {
-		u.Add("Container", "SecurityLabelType", unitfile.Value(c.SELinuxType))
-	}
-	if c.SELinuxLevel != "" {
-		u.Add("Container", "SecurityLabelLevel", unitfile.Value(c.SELinuxLevel))
-	}
-	if c.User != "" {
-		u.Add("Container", "User", unitfile.Value(c.User))
-	}
-	for _, v := range s.volumes {
-		u.Add("Container", "Volume", unitfile.Value(v))
-	}
-	for _, p := range c.Publish {
-		u.Add("Container", "PublishPort", unitfile.Value(p))
-	}
-	if s.envFile != "" {
-		u.Add("Container", "EnvironmentFile", s.envFile)
-	} else {
-		for _, kv := range s.env {
-			u.Add("Container", "Environment", unitfile.Word(kv))
+	for _, row := range config.ContainerOptions {
+		if row.Key == "PodmanArgs" && c.Privileged {
+			u.Add("Container", "PodmanArgs", "--privileged")
 		}
-	}
-	if c.Privileged {
-		u.Add("Container", "PodmanArgs", "--privileged")
+		if !row.Builtin {
+			if v, ok := c.Options[row.Attr]; ok {
+				s.quadletLines(u, option{row, v})
+			}
+			continue
+		}
+		switch row.Key {
+		case "Network":
+			if c.Network == "" {
+				break
+			}
+			n := c.Network
+			if l, opts, ok := links.network(n); ok && l.Quadlet {
+				n = l.Block + ".network"
+				if opts != "" {
+					n += ":" + opts
+				}
+			}
+			u.Add("Container", "Network", unitfile.Value(n))
+		case "SecurityLabelType":
+			if c.SELinuxType != "" {
+				u.Add("Container", "SecurityLabelType", unitfile.Value(c.SELinuxType))
+			}
+		case "SecurityLabelLevel":
+			if c.SELinuxLevel != "" {
+				u.Add("Container", "SecurityLabelLevel", unitfile.Value(c.SELinuxLevel))
+			}
+		case "User":
+			if c.User != "" {
+				u.Add("Container", "User", unitfile.Value(c.User))
+			}
+		case "Volume":
+			for _, v := range c.Volumes {
+				vol, _ := s.volume(v, true)
+				u.Add("Container", "Volume", unitfile.Value(vol))
+			}
+		case "PublishPort":
+			for _, p := range c.Publish {
+				u.Add("Container", "PublishPort", unitfile.Value(p))
+			}
+		case "Environment":
+			if s.envFile != "" {
+				u.Add("Container", "EnvironmentFile", s.envFile)
+			} else {
+				for _, kv := range s.env {
+					u.Add("Container", "Environment", unitfile.Word(kv))
+				}
+			}
+		}
 	}
 	u.Add("Service", "Restart", c.Restart)
 	s.install(u)
 	return s.files(path.Join(host.QuadletDir, c.Name+".container"), u), nil
 }
 
-// podmanRun is the podman command line quadlet generates for the same
-// container, flag for flag and in quadlet's order (podman v5.4
-// pkg/systemd/quadlet ConvertContainer), so that the two renderings run the
-// same container; a test holds them together.
-func (s *spec) podmanRun() *unitfile.Cmdline {
+// runArgs adds the flags of every option to a podman run (quadlet's flags,
+// in quadlet's order: podman v5.4 pkg/systemd/quadlet ConvertContainer) or
+// docker run (docker's flag for each, else an error made in newSpec), then
+// the image and its command. The two podman renderings run the same
+// container flag for flag; a test holds them together.
+func (s *spec) runArgs(cmd *unitfile.Cmdline, docker bool) {
 	c := s.c
-	cmd := unitfile.NewCmdline(Podman, "run")
-	cmd.Add("--name", c.Name)
-	// The cid file lets ExecStop remove the container even if conmon died.
-	cmd.Raw("--cidfile=%t/%N.cid", "--replace", "--rm", "--cgroups=split")
-	if c.Network != "" {
-		cmd.Add("--network", c.Network)
+	for _, row := range config.ContainerOptions {
+		if !row.Builtin {
+			v, ok := c.Options[row.Attr]
+			o := option{row, v}
+			switch {
+			case row.Key == "CgroupsMode" && !docker:
+				// quadlet's default differs from podman's (enabled)
+				if ok {
+					cmd.Add("--cgroups", v.Str)
+				} else {
+					cmd.Raw("--cgroups=split")
+				}
+			case row.Key == "Notify":
+				if !docker {
+					cmd.Raw(s.notifyFlag(), "-d")
+				}
+			case row.Key == "EnvironmentFile":
+				if s.envFile != "" {
+					cmd.Add("--env-file", s.envFile)
+				}
+				if ok {
+					s.args(cmd, o, row.Podman)
+				}
+			case row.Key == "PodmanArgs":
+				if c.Privileged {
+					cmd.Add("--privileged")
+				}
+				if ok {
+					s.args(cmd, o, row.Podman)
+				}
+			case !ok, row.Key == "Group":
+			case docker:
+				s.args(cmd, o, row.Docker)
+			default:
+				s.args(cmd, o, row.Podman)
+			}
+			continue
+		}
+		switch row.Key {
+		case "Network":
+			if c.Network != "" {
+				cmd.Add("--network", c.Network)
+			}
+		case "SecurityLabelType":
+			if c.SELinuxType != "" {
+				cmd.Add("--security-opt", "label=type:"+c.SELinuxType)
+			}
+		case "SecurityLabelLevel":
+			if c.SELinuxLevel != "" {
+				cmd.Add("--security-opt", "label=level:"+c.SELinuxLevel)
+			}
+		case "User":
+			if c.User != "" {
+				u := c.User
+				if g, ok := c.Options["group"]; ok {
+					u += ":" + g.Str
+				}
+				cmd.Add("--user", u)
+			}
+		case "Volume":
+			for _, v := range s.volumes {
+				cmd.Add("-v", v)
+			}
+		case "PublishPort":
+			flag := "--publish"
+			if docker {
+				flag = "-p"
+			}
+			for _, p := range c.Publish {
+				cmd.Add(flag, p)
+			}
+		case "Environment":
+			if s.envFile == "" {
+				for _, kv := range s.env {
+					cmd.Add("--env", kv)
+				}
+			}
+		}
 	}
-	cmd.Raw("--sdnotify=conmon", "-d")
-	s.runArgs(cmd, "--publish")
+	cmd.Add(c.Image)
+	cmd.Add(c.Command...)
+}
+
+// podmanRun is the podman command line quadlet generates for the same
+// container.
+func (s *spec) podmanRun() *unitfile.Cmdline {
+	cmd := unitfile.NewCmdline(Podman, "run")
+	cmd.Add("--name", s.c.Name)
+	// The cid file lets ExecStop remove the container even if conmon died.
+	cmd.Raw("--cidfile=%t/%N.cid", "--replace", "--rm")
+	s.runArgs(cmd, false)
 	return cmd
 }
 
@@ -264,7 +454,7 @@ func (s *spec) podmanRun() *unitfile.Cmdline {
 // podman run, for hosts without quadlet (Debian 12's podman 4.3). It is the
 // unit quadlet would generate from RenderQuadlet's file.
 func RenderPodmanService(c *config.Container, links Links) ([]units.File, error) {
-	s, err := newSpec(c, links)
+	s, err := newSpec(c, links, "podman")
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +466,12 @@ func RenderPodmanService(c *config.Container, links Links) ([]units.File, error)
 	s.unitDeps(u)
 	u.Add("Unit", "RequiresMountsFor", "%t/containers")
 	for _, v := range c.Volumes {
-		u.AddOnce("Unit", "RequiresMountsFor", unitfile.Quote(unitfile.Specifiers(v.Source)))
+		if v.Named == "" {
+			u.AddOnce("Unit", "RequiresMountsFor", unitfile.Quote(unitfile.Specifiers(v.Source)))
+		}
+	}
+	for _, src := range s.mountSources() {
+		u.AddOnce("Unit", "RequiresMountsFor", unitfile.Quote(unitfile.Specifiers(src)))
 	}
 	u.Add("Service", "Environment", "PODMAN_SYSTEMD_UNIT=%n")
 	u.Add("Service", "Restart", c.Restart)
@@ -302,7 +497,10 @@ func RenderPodmanService(c *config.Container, links Links) ([]units.File, error)
 // RenderDockerService renders a docker container as a service running
 // docker run in the foreground.
 func RenderDockerService(c *config.Container, links Links) ([]units.File, error) {
-	s, err := newSpec(c, links)
+	if err := dockerRefuses(c); err != nil {
+		return nil, err
+	}
+	s, err := newSpec(c, links, "docker")
 	if err != nil {
 		return nil, err
 	}
@@ -314,7 +512,12 @@ func RenderDockerService(c *config.Container, links Links) ([]units.File, error)
 	u.Add("Unit", "Requires", "docker.service")
 	s.unitDeps(u)
 	for _, v := range c.Volumes {
-		u.AddOnce("Unit", "RequiresMountsFor", unitfile.Quote(unitfile.Specifiers(v.Source)))
+		if v.Named == "" {
+			u.AddOnce("Unit", "RequiresMountsFor", unitfile.Quote(unitfile.Specifiers(v.Source)))
+		}
+	}
+	for _, src := range s.mountSources() {
+		u.AddOnce("Unit", "RequiresMountsFor", unitfile.Quote(unitfile.Specifiers(src)))
 	}
 	u.Add("Service", "Restart", c.Restart)
 	// A container left over from a crash would make the name clash; "-"
@@ -327,45 +530,29 @@ func RenderDockerService(c *config.Container, links Links) ([]units.File, error)
 }
 
 func (s *spec) dockerRun() *unitfile.Cmdline {
-	c := s.c
 	cmd := unitfile.NewCmdline(Docker, "run", "--rm")
-	cmd.Add("--name", c.Name)
-	if c.Network != "" {
-		cmd.Add("--network", c.Network)
-	}
-	s.runArgs(cmd, "-p")
+	cmd.Add("--name", s.c.Name)
+	s.runArgs(cmd, true)
 	return cmd
 }
 
-// runArgs adds what podman run and docker run spell alike: labels, user,
-// volumes, ports, environment, then the image and its command.
-func (s *spec) runArgs(cmd *unitfile.Cmdline, publishFlag string) {
-	c := s.c
-	if c.SELinuxType != "" {
-		cmd.Add("--security-opt", "label=type:"+c.SELinuxType)
+// namedAttr is the attribute through which the container uses a volume or
+// network block, for an error about the link.
+func (s *spec) namedAttr(l NamedLink) string {
+	if strings.HasSuffix(l.Unit, "-network.service") {
+		return "network"
 	}
-	if c.SELinuxLevel != "" {
-		cmd.Add("--security-opt", "label=level:"+c.SELinuxLevel)
-	}
-	if c.User != "" {
-		cmd.Add("--user", c.User)
-	}
-	for _, v := range s.volumes {
-		cmd.Add("-v", v)
-	}
-	for _, p := range c.Publish {
-		cmd.Add(publishFlag, p)
-	}
-	if s.envFile != "" {
-		cmd.Add("--env-file", s.envFile)
-	} else {
-		for _, kv := range s.env {
-			cmd.Add("--env", kv)
+	for i, v := range s.c.Volumes {
+		if v.Named == l.Block {
+			return fmt.Sprintf("volume.source%d", i)
 		}
 	}
-	if c.Privileged {
-		cmd.Add("--privileged")
+	return "depends_on"
+}
+
+func kindOf(l NamedLink) string {
+	if strings.HasSuffix(l.Unit, "-network.service") {
+		return config.KindNetwork
 	}
-	cmd.Add(c.Image)
-	cmd.Add(c.Command...)
+	return config.KindVolume
 }

@@ -1,6 +1,7 @@
 package container
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -39,6 +40,47 @@ type renderCase struct {
 	name  string
 	c     *config.Container
 	links Links
+	// podman: a case docker cannot render (podman-only options); its
+	// golden file shows docker's error.
+	podman bool
+}
+
+// setOpts sets container options as config would decode them.
+func setOpts(c *config.Container, kv ...any) {
+	if c.Options == nil {
+		c.Options = map[string]config.OptionValue{}
+	}
+	for i := 0; i < len(kv); i += 2 {
+		attr := kv[i].(string)
+		row, ok := config.ContainerOptionByAttr(attr)
+		if !ok {
+			panic("no option " + attr)
+		}
+		var v config.OptionValue
+		switch row.Type {
+		case config.OptString:
+			v.Str = kv[i+1].(string)
+		case config.OptBool:
+			v.Bool = kv[i+1].(bool)
+		case config.OptNumber:
+			v.Num = int64(kv[i+1].(int))
+		case config.OptList:
+			v.List = kv[i+1].([]string)
+		case config.OptMap:
+			v.Map = kv[i+1].(map[string]string)
+		}
+		c.Options[attr] = v
+	}
+}
+
+// namedLinks are a volume and a network block the named cases use, as
+// LinksFor resolves them; quadlet says whether those blocks are quadlet
+// files.
+func namedLinks(quadlet bool) Links {
+	return Links{
+		Volumes:  []NamedLink{{Block: "appdata", Name: "app-data", Unit: "appdata-volume.service", Engine: "podman", Quadlet: quadlet}},
+		Networks: []NamedLink{{Block: "lan", Name: "lan", Unit: "lan-network.service", Engine: "podman", Quadlet: quadlet}},
+	}
 }
 
 // renderCases cover every option, each on its own where it can be. Names are
@@ -105,6 +147,85 @@ var renderCases = []renderCase{
 	{name: "command-empty-arg", c: ctr("command-empty-arg", func(c *config.Container) {
 		c.Command = []string{"printf", "%s|", "", ";", "end"}
 	})},
+	// Every option podman and docker both have, with values that need
+	// escaping where the option allows them.
+	{name: "options", c: ctr("options", func(c *config.Container) {
+		c.User = "1000"
+		c.SELinuxType = "container_t"
+		setOpts(c,
+			"log_driver", "journald", "log_opt", []string{"tag=web", "max-size=10m"},
+			"pids_limit", 100, "shm_size", "64m", "entrypoint", "/usr/local/bin/entry point",
+			"working_dir", "/srv/app dir", "ip", "10.88.0.5", "ip6", "fd00::5", "host_name", "web",
+			"stop_signal", "SIGINT", "stop_timeout", 20, "pull", "missing",
+			"network_alias", []string{"web", "www"}, "ulimit", []string{"nofile=1024:2048"},
+			"dns", []string{"9.9.9.9", "1.1.1.1"}, "dns_option", []string{"ndots:1"}, "dns_search", []string{"example.com"},
+			"group_add", []string{"wheel"}, "add_host", []string{"db.local:10.0.0.2"},
+			"tmpfs", []string{"/tmp:rw,size=64m", "/run"}, "run_init", true, "no_new_privileges", true,
+			"add_device", []string{"/dev/fuse:/dev/fuse:rwm"}, "seccomp_profile", "/etc/containers/seccomp.json",
+			"drop_capability", []string{"all"}, "add_capability", []string{"NET_BIND_SERVICE", "chown"},
+			"sysctl", map[string]string{"net.ipv4.ip_unprivileged_port_start": "0", "net.core.somaxconn": "1024"},
+			"read_only", true, "group", "1000", "expose_host_port", []string{"8080", "9000-9010/udp"},
+			"label", map[string]string{"org.example.tier": "front end", "pct": "100% $HOME \"q\""},
+			"annotation", map[string]string{"run.oci.keep_original_groups": "1"},
+			"environment_file", []string{"/etc/app/env file"},
+			"mount", []string{"destination=/data,type=bind,source=/srv/web%data,ro=true", "type=tmpfs,destination=/cache,tmpfs-size=64m", "src=/srv/other,type=bind,dst=/other", "destination=/cache2,type=tmpfs"},
+			"health_cmd", "curl -f 'http://localhost/' || exit 1", "health_interval", "30s", "health_retries", 3,
+			"health_start_period", "10s", "health_timeout", "5s",
+			"podman_args", []string{"--memory=512m", "--cpus=1.5"},
+		)
+	})},
+	// Options only podman has: docker's rendering is an error.
+	{name: "options-podman", podman: true, c: ctr("options-podman", func(c *config.Container) {
+		setOpts(c,
+			"entrypoint", `["/bin/sh", "-c"]`, "pull", "newer",
+			"cgroups_mode", "enabled", "timezone", "Europe/Paris", "environment_host", true, "read_only_tmpfs", false,
+			"notify", "healthy", "security_label_file_type", "container_file_t",
+			"uid_map", []string{"0:100000:65536"}, "gid_map", []string{"0:100000:65536"},
+			"auto_update", "registry", "mask", []string{"/proc/acpi:/sys/firmware"},
+			"secret", []string{"db_password,type=env,target=PGPASSWORD", "tls_cert"},
+			"health_cmd", "pg_isready -U postgres", "health_on_failure", "kill",
+			"health_log_destination", "/var/log/health", "health_max_log_count", 10, "health_max_log_size", 1000,
+			"health_startup_cmd", "pg_isready", "health_startup_interval", "2s", "health_startup_retries", 30,
+			"health_startup_success", 1, "health_startup_timeout", "3s",
+		)
+	})},
+	{name: "userns", podman: true, c: ctr("userns", func(c *config.Container) {
+		setOpts(c, "user_ns", "auto:size=65536", "notify", "true")
+	})},
+	{name: "subids", podman: true, c: ctr("subids", func(c *config.Container) {
+		setOpts(c, "sub_uid_map", "app", "sub_gid_map", "app", "read_only", false, "run_init", false)
+	})},
+	// A volume and a network block: as quadlet files (NAME.volume), and
+	// as services (by name).
+	{name: "named", podman: true, links: namedLinks(true), c: ctr("named", func(c *config.Container) {
+		c.Network = "lan:ip=10.89.0.5"
+		c.Volumes = []config.Volume{
+			{Source: "app-data", Target: "/data", Relabel: config.RelabelPrivate, Named: "appdata"},
+			{Source: "/srv/conf", Target: "/conf", ReadOnly: true, Relabel: config.RelabelNone},
+		}
+		setOpts(c, "mount", []string{"type=volume,source=app-data,destination=/more"})
+	})},
+	{name: "named-plain", podman: true, links: namedLinks(false), c: ctr("named-plain", func(c *config.Container) {
+		c.Network = "lan"
+		c.Volumes = []config.Volume{{Source: "app-data", Target: "/data", Relabel: config.RelabelShared, Named: "appdata"}}
+	})},
+	// systemd's own settings; docker refuses the cgroup ones.
+	{name: "settings", podman: true, c: ctr("settings", func(c *config.Container) {
+		c.Service = []config.SystemdSetting{
+			{Key: "MemoryMax", Values: []string{"50%"}},
+			{Key: "ReadWritePaths", Values: []string{"/srv/a%b", "/srv/c"}},
+			{Key: "TimeoutStartSec", Values: []string{"900"}},
+		}
+		c.Unit = []config.SystemdSetting{
+			{Key: "After", Values: []string{"time-sync.target"}},
+			{Key: "Documentation", Values: []string{"https://example.com/100%"}},
+		}
+		c.Install = []config.SystemdSetting{{Key: "WantedBy", Values: []string{"default.target"}}}
+	})},
+	{name: "settings-docker", c: ctr("settings-docker", func(c *config.Container) {
+		c.Service = []config.SystemdSetting{{Key: "TimeoutStartSec", Values: []string{"900"}}, {Key: "RestartSec", Values: []string{"5"}}}
+		c.Unit = []config.SystemdSetting{{Key: "Wants", Values: []string{"time-sync.target"}}}
+	})},
 }
 
 // renderings are the three ways a container can be written.
@@ -154,6 +275,13 @@ func TestParseBack(t *testing.T) {
 		for _, r := range renderings {
 			t.Run(tc.name+"/"+r.name, func(t *testing.T) {
 				files, err := r.render(tc.c, tc.links)
+				if tc.podman && r.name == "docker service" {
+					var ae *attrError
+					if !errors.As(err, &ae) {
+						t.Fatalf("docker renders a podman-only case, or fails at no attribute: %v", err)
+					}
+					return
+				}
 				if err != nil {
 					if r.name == "quadlet" && tc.name == "command-empty-arg" {
 						return
@@ -169,9 +297,16 @@ func TestParseBack(t *testing.T) {
 // checkParseBack is shared with the fuzz targets.
 func checkParseBack(t testing.TB, rendering string, c *config.Container, links Links, files []units.File) {
 	t.Helper()
-	vols := wantVolumes(c)
+	vols := wantVolumes(c, links)
 	if rendering == "quadlet" {
 		o := parseUnit(t, fileByExt(t, files, ".container").Data)
+		checkQuadletOptions(t, c, links, o)
+		checkSettingsBack(t, c, o)
+		for i, v := range c.Volumes {
+			if l, ok := links.volumeBlock(v.Named); ok && l.Quadlet {
+				vols[i] = strings.Replace(vols[i], l.Name+":", l.Block+".volume:", 1)
+			}
+		}
 		if got := unspec(o.one(t, "Container.Image")); mustUndollar(t, got) != c.Image {
 			t.Errorf("Image: got %q, want %q", got, c.Image)
 		}
@@ -191,7 +326,15 @@ func checkParseBack(t testing.TB, rendering string, c *config.Container, links L
 		if d := cmp.Diff(vols, gotVols); d != "" {
 			t.Errorf("Volume (-want +got):\n%s", d)
 		}
-		checkEnv(t, c, files, o["Container.Environment"], o["Container.EnvironmentFile"])
+		var envFiles []string
+		for _, f := range o["Container.EnvironmentFile"] {
+			ws, err := argv(f)
+			if err != nil || len(ws) != 1 {
+				t.Fatalf("EnvironmentFile=%s: %q %v", f, ws, err)
+			}
+			envFiles = append(envFiles, ws[0])
+		}
+		checkEnv(t, c, files, o["Container.Environment"], envFiles)
 		checkCommon(t, c, links, o, "Container.SecurityLabelType", "Container.SecurityLabelLevel")
 		return
 	}
@@ -206,6 +349,8 @@ func checkParseBack(t testing.TB, rendering string, c *config.Container, links L
 		t.Errorf("ExecStart does not end in image %q and command %q: %q", c.Image, c.Command, args)
 	}
 	flags := args[:len(args)-n-1]
+	checkRunOptions(t, c, flags, rendering == "docker service")
+	checkSettingsBack(t, c, o)
 	var gotVols, envs, envFiles []string
 	for i := 0; i+1 < len(flags); i++ {
 		switch flags[i] {
@@ -260,16 +405,14 @@ func hasPair(args []string, flag, value string) bool {
 	return false
 }
 
-func wantVolumes(c *config.Container) []string {
-	var out []string
-	for _, v := range c.Volumes {
-		s, err := volume(v)
-		if err != nil {
-			panic(err)
-		}
-		out = append(out, s)
+// wantVolumes are the -v values podman and docker get: host paths as
+// they are, named volumes by their engine name.
+func wantVolumes(c *config.Container, links Links) []string {
+	s, err := newSpec(c, links, "podman")
+	if err != nil {
+		panic(err)
 	}
-	return out
+	return s.volumes
 }
 
 // checkEnv: with a sensitive value, no value reaches the unit and all of
@@ -284,6 +427,13 @@ func checkEnv(t testing.TB, c *config.Container, files []units.File, lines, envF
 	sensitive := false
 	for k := range c.Environment {
 		sensitive = sensitive || c.Sensitive[k]
+	}
+	// The container's own environment_file entries come after seconf's.
+	user := c.Options["environment_file"].List
+	if len(envFiles) < len(user) || !slices.Equal(envFiles[len(envFiles)-len(user):], user) {
+		t.Errorf("env files %q do not end in environment_file %q", envFiles, user)
+	} else {
+		envFiles = envFiles[:len(envFiles)-len(user)]
 	}
 	if !sensitive {
 		var got []string
@@ -346,7 +496,11 @@ func checkCommon(t testing.TB, c *config.Container, links Links, o opts, typeKey
 			t.Errorf("%s=%q, want %q", key, got, want)
 		}
 	}
-	if d := cmp.Diff(links.Units, o["Unit.Requires"]); d != "" {
+	wantReq := slices.Clone(links.Units)
+	for _, l := range append(slices.Clone(links.Volumes), links.Networks...) {
+		wantReq = append(wantReq, l.Unit)
+	}
+	if d := cmp.Diff(wantReq, o["Unit.Requires"]); d != "" {
 		t.Errorf("Requires (-want +got):\n%s", d)
 	}
 	var mf []string
@@ -373,6 +527,11 @@ func checkInstall(t testing.TB, c *config.Container, o opts) {
 	var want []string
 	if c.Enabled {
 		want = []string{"multi-user.target"}
+		for _, s := range c.Install {
+			if s.Key == "WantedBy" {
+				want = append(want, s.Values...)
+			}
+		}
 	}
 	if d := cmp.Diff(want, o["Install.WantedBy"]); d != "" {
 		t.Errorf("WantedBy (-want +got):\n%s", d)

@@ -31,18 +31,29 @@ func (Source) Validate(cfg *config.Config) hcl.Diagnostics {
 			}
 		}
 		links, _ := LinksFor(c, cfg)
+		// Named volumes and networks as quadlet files (NAME.volume) and as
+		// services: a quadlet container names them either way.
+		quadletLinks := links
+		quadletLinks.Volumes = quadletAll(links.Volumes)
+		quadletLinks.Networks = quadletAll(links.Networks)
+	render:
 		for _, r := range renders {
-			if _, err := r(c, links); err != nil {
-				diags = append(diags, diagFor(c, err))
-				break
+			for _, l := range []Links{links, quadletLinks} {
+				if _, err := r(c, l); err != nil {
+					diags = append(diags, diagFor(c, err))
+					break render
+				}
 			}
 		}
 	}
 	return diags
 }
 
-// Units renders every container block. h is read only to choose between
-// quadlet and a plain service; a nil h is a host with nothing installed.
+// Units renders every container block. h is read to choose between
+// quadlet and a plain service, and to hold the block to what the host
+// makes of it (a volume path that is a system directory behind a symlink,
+// a docker daemon that labels nothing); a nil h is a host with nothing
+// installed.
 func (Source) Units(_ context.Context, cfg *config.Config, h *host.Host) ([]*units.Unit, hcl.Diagnostics) {
 	var out []*units.Unit
 	var diags hcl.Diagnostics
@@ -51,6 +62,9 @@ func (Source) Units(_ context.Context, cfg *config.Config, h *host.Host) ([]*uni
 		if err != nil {
 			diags = append(diags, diagFor(c, err))
 			continue
+		}
+		if h != nil {
+			diags = append(diags, onHost(h, c)...)
 		}
 		out = append(out, u)
 	}
@@ -92,7 +106,13 @@ func containerUnit(cfg *config.Config, h *host.Host, c *config.Container) (*unit
 		Needs:  needs,
 	}
 	if c.Enabled {
-		u.WantedBy = []string{"multi-user.target"}
+		u.WantedBy = wantedBy(c)
+	}
+	for i := range links.Volumes {
+		links.Volumes[i].Quadlet = namedQuadlet(cfg, h, config.KindVolume, links.Volumes[i].Block)
+	}
+	for i := range links.Networks {
+		links.Networks[i].Quadlet = namedQuadlet(cfg, h, config.KindNetwork, links.Networks[i].Block)
 	}
 	var err error
 	switch {
@@ -114,8 +134,12 @@ func containerUnit(cfg *config.Config, h *host.Host, c *config.Container) (*unit
 // quadlet attribute when set, otherwise quadlet exactly when the root has
 // podman's quadlet generator.
 func UseQuadlet(c *config.Container, h *host.Host) bool {
-	if c.Quadlet != nil {
-		return *c.Quadlet
+	return useQuadlet(c.Quadlet, h)
+}
+
+func useQuadlet(forced *bool, h *host.Host) bool {
+	if forced != nil {
+		return *forced
 	}
 	if h == nil {
 		return false
@@ -145,6 +169,14 @@ func LinksFor(c *config.Container, cfg *config.Config) (Links, []string) {
 			if m := findMount(cfg, d.Name); m != nil {
 				l.MountsFor = append(l.MountsFor, m.Where)
 			}
+		case config.KindVolume:
+			if v := findVolume(cfg, d.Name); v != nil {
+				l.Volumes = append(l.Volumes, NamedLink{Block: v.Name, Name: v.VolumeName, Unit: v.Name + "-volume.service", Engine: v.Engine})
+			}
+		case config.KindNetwork:
+			if n := findNetwork(cfg, d.Name); n != nil {
+				l.Networks = append(l.Networks, NamedLink{Block: n.Name, Name: n.NetworkName, Unit: n.Name + "-network.service", Engine: n.Engine})
+			}
 		}
 	}
 	if c.SELinuxType != "" {
@@ -163,4 +195,50 @@ func findMount(cfg *config.Config, name string) *config.Mount {
 		}
 	}
 	return nil
+}
+
+func findVolume(cfg *config.Config, name string) *config.NamedVolume {
+	if cfg == nil {
+		return nil
+	}
+	for _, v := range cfg.Volumes {
+		if v.Name == name {
+			return v
+		}
+	}
+	return nil
+}
+
+func findNetwork(cfg *config.Config, name string) *config.Network {
+	if cfg == nil {
+		return nil
+	}
+	for _, n := range cfg.Networks {
+		if n.Name == name {
+			return n
+		}
+	}
+	return nil
+}
+
+func quadletAll(ls []NamedLink) []NamedLink {
+	out := append([]NamedLink{}, ls...)
+	for i := range out {
+		out[i].Quadlet = out[i].Engine == "podman"
+	}
+	return out
+}
+
+// namedQuadlet reports whether a volume or network block is written as a
+// quadlet file on host h, by the rule containers follow.
+func namedQuadlet(cfg *config.Config, h *host.Host, kind, name string) bool {
+	var engine string
+	var quadlet *bool
+	if v := findVolume(cfg, name); kind == config.KindVolume && v != nil {
+		engine, quadlet = v.Engine, v.Quadlet
+	}
+	if n := findNetwork(cfg, name); kind == config.KindNetwork && n != nil {
+		engine, quadlet = n.Engine, n.Quadlet
+	}
+	return engine == "podman" && useQuadlet(quadlet, h)
 }

@@ -127,3 +127,18 @@ func TestUnits(t *testing.T) {
 		})
 	}
 }
+
+// TestInstallWantedBy: the install map's WantedBy= targets join
+// multi-user.target, so that an offline apply links the unit into each.
+func TestInstallWantedBy(t *testing.T) {
+	cfg := &config.Config{Containers: []*config.Container{ctr("app", func(c *config.Container) {
+		c.Install = []config.SystemdSetting{{Key: "WantedBy", Values: []string{"default.target graphical.target", "multi-user.target"}}}
+	})}}
+	us, diags := Source{}.Units(context.Background(), cfg, newHost(t))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if d := cmp.Diff([]string{"multi-user.target", "default.target", "graphical.target"}, us[0].WantedBy); d != "" {
+		t.Errorf("WantedBy (-want +got):\n%s", d)
+	}
+}

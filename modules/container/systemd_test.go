@@ -7,19 +7,67 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"seconf/config"
+	"seconf/host"
+	"seconf/modules/units"
 )
 
 // standIns are the units the rendered units refer to that a bare root lacks.
 var standIns = []string{"docker.service", "db.service"}
 
+// testVolume and testNetwork are the blocks namedLinks stands for.
+func testVolume() *config.NamedVolume {
+	uid, gid := int64(1000), int64(1000)
+	return &config.NamedVolume{
+		Block:  config.Block{Kind: config.KindVolume, Name: "appdata"},
+		Engine: "podman", VolumeName: "app-data", User: &uid, Group: &gid,
+		Label: map[string]string{"org.example.app": "web site"},
+	}
+}
+
+func testNetwork() *config.Network {
+	no := false
+	return &config.Network{
+		Block:  config.Block{Kind: config.KindNetwork, Name: "lan"},
+		Engine: "podman", NetworkName: "lan", Subnet: []string{"10.89.0.0/24"}, Gateway: []string{"10.89.0.1"},
+		Internal: &no, Options: map[string]string{"mtu": "1400"},
+	}
+}
+
+// namedUnits renders the test volume and network as plain podman
+// services, for systemd-analyze verify beside the containers using them.
+func namedUnits(t *testing.T, h *host.Host) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	v, err := RenderVolume(testVolume(), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := RenderNetwork(testNetwork(), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []*units.Unit{v, n} {
+		for _, f := range u.Files {
+			out[path.Base(f.Path)] = f.Data
+		}
+	}
+	return out
+}
+
 // TestSystemdVerify runs the real systemd-analyze verify on every rendered
-// service; it must have nothing at all to say.
+// service, with the volume and network services the named cases require;
+// it must have nothing at all to say.
 func TestSystemdVerify(t *testing.T) {
 	for _, r := range renderings[1:] {
 		t.Run(r.name, func(t *testing.T) {
 			root := verifyRoot(t, standIns...)
-			units := map[string][]byte{}
+			units := namedUnits(t, nil)
 			for _, tc := range renderCases {
+				if tc.podman && r.name == "docker service" {
+					continue
+				}
 				files, err := r.render(tc.c, tc.links)
 				if err != nil {
 					t.Fatalf("%s: %v", tc.name, err)
@@ -43,12 +91,34 @@ func quadletCases() []renderCase {
 	return out
 }
 
+// quadletNamed renders the test volume and network as quadlet files.
+func quadletNamed(t *testing.T) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	on := true
+	v, n := testVolume(), testNetwork()
+	v.Quadlet, n.Quadlet = &on, &on
+	vu, err := RenderVolume(v, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nu, err := RenderNetwork(n, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []*units.Unit{vu, nu} {
+		out[path.Base(u.Files[0].Path)] = u.Files[0].Data
+	}
+	return out
+}
+
 // generate renders every quadlet case and runs podman's real quadlet
-// generator on the files, returning the .container files and the
-// generated services by container name.
+// generator on the files (with the volume and network the named cases
+// use), returning the quadlet files and the generated services by name
+// without .service.
 func generate(t *testing.T) (containers, services map[string][]byte) {
 	t.Helper()
-	containers = map[string][]byte{}
+	containers = quadletNamed(t)
 	for _, tc := range quadletCases() {
 		files, err := RenderQuadlet(tc.c, tc.links)
 		if err != nil {
@@ -90,12 +160,14 @@ func TestQuadletGenerates(t *testing.T) {
 					vols = append(vols, args[i+1])
 				}
 			}
-			if d := cmp.Diff(wantVolumes(tc.c), vols); d != "" {
+			if d := cmp.Diff(wantVolumes(tc.c, tc.links), vols); d != "" {
 				t.Errorf("volumes (-want +got):\n%s", d)
 			}
 			if n := len(tc.c.Command); !slices.Equal(args[len(args)-n:], tc.c.Command) {
 				t.Errorf("command: got %q, want it to end in %q", args, tc.c.Command)
 			}
+			// Every option reaches podman as the table says quadlet passes it.
+			checkRunOptions(t, tc.c, args[:len(args)-len(tc.c.Command)-1], false)
 		})
 	}
 	t.Run("verify", func(t *testing.T) {
@@ -110,8 +182,11 @@ func TestQuadletGenerates(t *testing.T) {
 
 // TestPlainServiceMatchesQuadlet holds the plain podman service to what
 // quadlet generates from the quadlet file of the same container: the same
-// podman command word for word, the same stop commands and service
-// settings, the same dependencies. The two renderings cannot drift apart.
+// podman command (each flag with the same values in the same order, the
+// same words; quadlet adds some flags from a Go map, in random order), the
+// same stop commands, and every other setting of [Unit], [Service] and
+// [Install] alike, dependencies as sets. The two renderings cannot drift
+// apart.
 func TestPlainServiceMatchesQuadlet(t *testing.T) {
 	_, services := generate(t)
 	for _, tc := range quadletCases() {
@@ -120,37 +195,87 @@ func TestPlainServiceMatchesQuadlet(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			plain := parseUnit(t, fileByExt(t, files, ".service").Data)
-			gen := parseUnit(t, services[tc.c.Name])
-			for _, key := range []string{"Service.ExecStart", "Service.ExecStop", "Service.ExecStopPost"} {
-				want, err := words(gen.one(t, key))
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, err := words(plain.one(t, key))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if d := cmp.Diff(want, got); d != "" {
-					t.Errorf("%s (-quadlet +plain):\n%s", key, d)
-				}
-			}
-			for _, key := range []string{
-				"Service.Type", "Service.NotifyAccess", "Service.KillMode", "Service.Delegate",
-				"Service.SyslogIdentifier", "Service.Environment", "Service.Restart",
-				"Unit.Description", "Install.WantedBy",
-			} {
-				if d := cmp.Diff(gen[key], plain[key]); d != "" {
-					t.Errorf("%s (-quadlet +plain):\n%s", key, d)
-				}
-			}
-			// Dependencies as sets: quadlet orders and repeats them its own way.
-			for _, key := range []string{"Unit.After", "Unit.Requires", "Unit.Wants", "Unit.RequiresMountsFor"} {
-				if d := cmp.Diff(wordSet(t, gen[key]), wordSet(t, plain[key])); d != "" {
-					t.Errorf("%s (-quadlet +plain):\n%s", key, d)
-				}
-			}
+			sameService(t, services[tc.c.Name], fileByExt(t, files, ".service").Data, "Service.ExecStartPre")
 		})
+	}
+	// The volume and network: the plain oneshot services are what quadlet
+	// generates from the .volume and .network files.
+	plain := namedUnits(t, nil)
+	for _, name := range []string{"appdata-volume", "lan-network"} {
+		t.Run(name, func(t *testing.T) {
+			sameService(t, services[name], plain[name+".service"])
+		})
+	}
+}
+
+// sameService compares a unit quadlet generated with seconf's plain one.
+// SourcePath= (quadlet's only) and the given keys (the plain service's
+// only) are left out.
+func sameService(t *testing.T, genData, plainData []byte, plainOnly ...string) {
+	t.Helper()
+	if genData == nil {
+		t.Fatal("quadlet generated no such service")
+	}
+	gen, plain := parseUnit(t, genData), parseUnit(t, plainData)
+	keys := map[string]bool{}
+	for k := range gen {
+		keys[k] = true
+	}
+	for k := range plain {
+		keys[k] = true
+	}
+	for key := range keys {
+		switch {
+		case strings.HasPrefix(key, "X-"), key == "Unit.SourcePath", slices.Contains(plainOnly, key):
+		case key == "Service.ExecStart":
+			sameCommand(t, gen.one(t, key), plain.one(t, key))
+		case slices.Contains([]string{"Unit.After", "Unit.Requires", "Unit.Wants", "Unit.RequiresMountsFor", "Install.WantedBy"}, key):
+			// quadlet orders and repeats them its own way
+			if d := cmp.Diff(wordSet(t, gen[key]), wordSet(t, plain[key])); d != "" {
+				t.Errorf("%s (-quadlet +plain):\n%s", key, d)
+			}
+		default:
+			var g, p [][]string
+			for _, v := range gen[key] {
+				ws, err := words(v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				g = append(g, ws)
+			}
+			for _, v := range plain[key] {
+				ws, err := words(v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p = append(p, ws)
+			}
+			if d := cmp.Diff(g, p); d != "" {
+				t.Errorf("%s (-quadlet +plain):\n%s", key, d)
+			}
+		}
+	}
+}
+
+// sameCommand compares two run commands: the same words, and each flag
+// with the same values in the same order (so the same command to podman,
+// whose options do not depend on their order across flags).
+func sameCommand(t *testing.T, genLine, plainLine string) {
+	t.Helper()
+	g, err := words(genLine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := words(plainLine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(slices.Sorted(slices.Values(g)), slices.Sorted(slices.Values(p))); d != "" {
+		t.Errorf("ExecStart words (-quadlet +plain):\n%s\nquadlet: %s\nplain:   %s", d, genLine, plainLine)
+		return
+	}
+	if d := cmp.Diff(flagValues(g), flagValues(p)); d != "" {
+		t.Errorf("ExecStart flags (-quadlet +plain):\n%s\nquadlet: %s\nplain:   %s", d, genLine, plainLine)
 	}
 }
 

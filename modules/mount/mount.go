@@ -93,6 +93,11 @@ func Render(m *config.Mount) ([]units.File, error) {
 	}) >= 0 {
 		return nil, attrErr("type", "type %q is not a file system type name", m.Type)
 	}
+	// systemd hands What= to mount(8) as an argument of its own: a leading
+	// '-' would make it an option.
+	if strings.HasPrefix(m.What, "-") {
+		return nil, attrErr("what", "what %q starts with '-', which mount(8) would read as an option", m.What)
+	}
 	opts, err := options(m)
 	if err != nil {
 		return nil, err

@@ -292,7 +292,7 @@ func refusedMount(m *config.Mount) bool {
 	}
 	typeOK := strings.Trim(m.Type, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-") == ""
 	o := m.Options[0]
-	return raw(m.What) || raw(m.Where) || !path.IsAbs(m.Where) || path.Clean(m.Where) != m.Where || m.Where == "/" ||
+	return raw(m.What) || strings.HasPrefix(m.What, "-") || raw(m.Where) || !path.IsAbs(m.Where) || path.Clean(m.Where) != m.Where || m.Where == "/" ||
 		!typeOK || o == "" || space(o) || control(o) || strings.HasSuffix(o, `\`) ||
 		m.SELinuxContext != "" && (strings.ContainsAny(m.SELinuxContext, `"\`) || space(m.SELinuxContext) || control(m.SELinuxContext))
 }

@@ -3,11 +3,14 @@ package selinux
 import (
 	"context"
 
-	"github.com/hashicorp/hcl/v2"
+	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"seconf/engine"
 	"seconf/host"
@@ -18,6 +21,10 @@ var needs = map[bool]map[string][]string{
 	true:  {"dir": {"getattr", "open", "read", "search"}, "file": {"getattr", "open", "read"}},
 	false: {"dir": {"add_name", "getattr", "open", "read", "remove_name", "search", "write"}, "file": {"append", "create", "getattr", "open", "read", "unlink", "write"}},
 }
+
+// maxPolicy bounds the policy file seconf copies for sesearch: Debian's is
+// about 4 MiB, Fedora's about 10.
+const maxPolicy = 256 << 20
 
 var permsRe = regexp.MustCompile(`:\s*\S+\s+(?:\{([^}]*)\}|(\S+));`)
 
@@ -40,6 +47,35 @@ func (p *Provider) checkAccess(ctx context.Context, env *engine.Env, st store, p
 	if err != nil {
 		return append(diags, engine.Warnf(nil, "Volume access not checked", "%v", err))
 	}
+	// sesearch parses the root's policy, which is data: it runs in the
+	// compile sandbox, as nobody, with a readable copy of that one file
+	// (the store's own is root's alone), made at the first query.
+	const inSandbox = "/policy.kern"
+	var sb *host.Sandbox
+	var tmp string
+	defer func() {
+		if tmp != "" {
+			os.RemoveAll(tmp)
+		}
+	}()
+	sandbox := func() (*host.Sandbox, error) {
+		if sb != nil {
+			return sb, nil
+		}
+		data, err := host.ReadUntrusted(polPath, maxPolicy)
+		if err != nil {
+			return nil, err
+		}
+		if tmp, err = os.MkdirTemp("", "seconf-sesearch-"); err != nil {
+			return nil, err
+		}
+		cp := filepath.Join(tmp, "policy.kern")
+		if err := os.WriteFile(cp, data, 0o644); err != nil {
+			return nil, err
+		}
+		sb = &host.Sandbox{Compile: true, Binds: []host.Bind{{Src: cp, Dst: inSandbox, ReadOnly: true}}}
+		return sb, nil
+	}
 	for _, c := range env.Config.Containers {
 		t := c.SELinuxType
 		// A confined container's module was written from its volumes, and
@@ -57,7 +93,11 @@ func (p *Provider) checkAccess(ctx context.Context, env *engine.Env, st store, p
 			ftype := parts[2]
 			classes := []string{"dir", "file"}
 			for _, class := range classes {
-				res, err := env.Host.Runner.Run(ctx, host.Cmd{Name: sesearch, Args: []string{polPath, "-A", "-s", t, "-t", ftype, "-c", class}})
+				sb, err := sandbox()
+				if err != nil {
+					return append(diags, engine.Warnf(&rng, "Volume access not checked", "%s: cannot check access to %s (%v)", c.ID(), v.Source, err))
+				}
+				res, err := env.Host.Runner.Run(ctx, host.Cmd{Name: sesearch, Args: []string{inSandbox, "-A", "-s", t, "-t", ftype, "-c", class}, Sandbox: sb})
 				if err != nil {
 					return append(diags, engine.Warnf(&rng, "Volume access not checked", "%s: cannot check access to %s (%v)", c.ID(), v.Source, err))
 				}

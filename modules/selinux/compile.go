@@ -44,21 +44,56 @@ func compile(ctx context.Context, r host.Runner, m *config.Module, dir string) (
 		}
 		return &compiled{file: file, cil: data, sum: checksum(data)}, nil
 	case config.FormatPP:
-		return fromPP(ctx, r, m.Source)
-	case config.FormatTE:
-		if err := stageTE(m, work); err != nil {
-			return nil, err
-		}
-		mk, err := host.Tool("make")
+		data, err := os.ReadFile(m.Source)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := r.Run(ctx, host.Cmd{Name: mk, Args: []string{"-f", host.DevelMakefile, m.Name + ".pp"}, Dir: work}); err != nil {
-			return nil, compileError(m, err)
-		}
-		return fromPP(ctx, r, filepath.Join(work, m.Name+".pp"))
+		return fromPP(ctx, r, m.Source, data)
+	case config.FormatTE:
+		return compileTE(ctx, r, m, work)
 	}
 	return nil, fmt.Errorf("unknown module format %q", m.Format)
+}
+
+// maxPP bounds what seconf reads back from a compile: Debian's largest
+// policy module package is a few hundred KiB.
+const maxPP = 64 << 20
+
+// compileTE builds a .te with the devel Makefile. make, m4 and checkmodule
+// do what the sources say, m4's esyscmd included, so the build runs in the
+// compile sandbox: as nobody, without network, seeing the system's /usr and
+// its sources only. They are staged in work/src, the sandbox's one writable
+// directory; the package it leaves there is read without following links
+// and copied to work, which only root can write, for semodule to install.
+func compileTE(ctx context.Context, r host.Runner, m *config.Module, work string) (*compiled, error) {
+	src := filepath.Join(work, "src")
+	// Afresh: make would take a package left by an earlier build as done.
+	if err := os.RemoveAll(src); err != nil {
+		return nil, err
+	}
+	if err := os.Mkdir(src, 0o700); err != nil {
+		return nil, err
+	}
+	if err := stageTE(m, src); err != nil {
+		return nil, err
+	}
+	mk, err := host.Tool("make")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.Run(ctx, host.Cmd{Name: mk, Args: []string{"-f", host.DevelMakefile, m.Name + ".pp"}, Dir: src,
+		Sandbox: &host.Sandbox{Compile: true, WorkDir: src}}); err != nil {
+		return nil, compileError(m, err)
+	}
+	data, err := host.ReadUntrusted(filepath.Join(src, m.Name+".pp"), maxPP)
+	if err != nil {
+		return nil, fmt.Errorf("read the compiled module: %w", err)
+	}
+	pp := filepath.Join(work, m.Name+".pp")
+	if err := os.WriteFile(pp, data, 0o600); err != nil {
+		return nil, err
+	}
+	return fromPP(ctx, r, pp, data)
 }
 
 // stageTE copies the .te and the .if/.fc of the same base name beside it.
@@ -86,16 +121,15 @@ func stageTE(m *config.Module, work string) error {
 	return os.WriteFile(filepath.Join(work, m.Name+".te"), te, 0o600)
 }
 
-func fromPP(ctx context.Context, r host.Runner, pp string) (*compiled, error) {
-	data, err := os.ReadFile(pp)
+// fromPP converts a policy package (file, holding data) to CIL. The
+// converter parses untrusted binary input, so it too runs in the compile
+// sandbox; it reads stdin and writes stdout and needs no files at all.
+func fromPP(ctx context.Context, r host.Runner, file string, data []byte) (*compiled, error) {
+	res, err := r.Run(ctx, host.Cmd{Name: host.PPToCIL, Stdin: data, Sandbox: &host.Sandbox{Compile: true}})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("convert %s to CIL: %w", filepath.Base(file), err)
 	}
-	res, err := r.Run(ctx, host.Cmd{Name: host.PPToCIL, Stdin: data})
-	if err != nil {
-		return nil, fmt.Errorf("convert %s to CIL: %w", filepath.Base(pp), err)
-	}
-	return &compiled{file: pp, cil: res.Stdout, sum: checksum(res.Stdout)}, nil
+	return &compiled{file: file, cil: res.Stdout, sum: checksum(res.Stdout)}, nil
 }
 
 var lineRe = regexp.MustCompile(`(?m)^([A-Za-z0-9_.-]+\.(?:te|if|fc)):(\d+):`)

@@ -3,7 +3,6 @@ package selinux
 import (
 	"fmt"
 	"os"
-	"path"
 	"regexp"
 
 	"github.com/hashicorp/hcl/v2"
@@ -56,7 +55,16 @@ type root struct {
 
 func readRoot(h *host.Host) (*root, error) {
 	st := openStore(h.FS)
-	data, err := h.FS.ReadFile(path.Join(path.Dir(st.dir), "policy.kern"))
+	// The root's files are data, perhaps hostile: read with bounds, and
+	// parsed by readers written for untrusted input.
+	read := func(name string) ([]byte, error) {
+		real, err := h.FS.Path(name)
+		if err != nil {
+			return nil, err
+		}
+		return host.ReadUntrusted(real, maxPolicy)
+	}
+	data, err := read(policyPath(st))
 	if err != nil {
 		return nil, fmt.Errorf("read the store's policy: %w; confine = true needs the root's policy store", err)
 	}
@@ -64,7 +72,7 @@ func readRoot(h *host.Host) (*root, error) {
 	if r.pol, err = policydb.Parse(data); err != nil {
 		return nil, fmt.Errorf("read the root's policy: %w", err)
 	}
-	if r.fc, err = filecontexts.Open(h.FS.ReadFile, filecontexts.PolicyFile(path.Base(path.Dir(path.Dir(st.dir))))); err != nil {
+	if r.fc, err = filecontexts.Open(read, filecontexts.PolicyFile(st.name)); err != nil {
 		return nil, fmt.Errorf("read the root's file contexts: %w", err)
 	}
 	headers, err := confine.ReadHeaders(host.DevelInclude)

@@ -4,32 +4,39 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sort"
 	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"seconf/config"
 	"seconf/engine"
-	"seconf/host"
 )
 
 // Section is the provider's section of the state record.
 const Section = "modules"
 
-// ModuleState is an installed module seconf owns.
+// ModuleState is a module seconf owns, or one it only disabled. It is a
+// claim, not a proof: Plan holds it against the store before it replaces
+// or removes anything.
 type ModuleState struct {
 	Priority int    `json:"priority"`
 	Checksum string `json:"checksum"`
 	// InputHash keys the compile cache: the hash of the sources and of the
 	// tool chain that turned them into Checksum.
 	InputHash string `json:"input_hash,omitempty"`
-	// Stored is the sha256 of the module's file in the store as it lies
-	// there (compressed): equal, the module is the one seconf installed,
-	// and the no-change path need not decompress it.
+	// Stored and HLL are the sha256 of the module's cil and hll files in
+	// the store as they lie there (compressed): equal, the module is the
+	// one seconf installed, known without decompressing it or running a
+	// tool. A .pp module that is disabled has no cil, only its hll.
 	Stored string `json:"stored,omitempty"`
-	// Types are the SELinux types the module declares.
+	HLL    string `json:"hll,omitempty"`
+	// Types are the SELinux types the module declares, templates resolved.
 	Types []string `json:"types,omitempty"`
+	// DisableOnly: seconf did not install this module, it only disabled it
+	// (a selinux_module block without source); WasEnabled says whether it
+	// was enabled before, so that removing the block enables it again.
+	DisableOnly bool `json:"disable_only,omitempty"`
+	WasEnabled  bool `json:"was_enabled,omitempty"`
 }
 
 // Provider plans and applies selinux_module blocks.
@@ -41,6 +48,9 @@ type Provider struct {
 	// typeOwners maps an SELinux type declared by a selinux_module of the
 	// configuration to that module's ID.
 	typeOwners map[string]string
+	// storeBlocks indexes the CIL blocks of the store's modules, read only
+	// when a module inherits a template the configuration does not declare.
+	storeBlocks blockIndex
 	// confined holds the warnings of the modules generated for confined
 	// containers, which plan prints with the access checks.
 	confined hcl.Diagnostics
@@ -64,12 +74,16 @@ func (p *Provider) Close() error {
 type planned struct {
 	module   *config.Module
 	comp     *compiled
-	removeAt []int // owned priorities to remove
-	enable   *bool // enable (true) or disable (false) after installing
+	stmts    []*node // comp's CIL, parsed
+	removeAt []int   // owned priorities to remove
+	enable   *bool   // enable (true) or disable (false) after installing
 	install  bool
 	key      string   // input hash, for the compile cache
 	sum      string   // checksum of the module's CIL
 	types    []string // types the module declares
+	// record is what the state record will say once applied; nil removes
+	// the entry (a module removed or forgotten).
+	record *ModuleState
 }
 
 // Validate checks the module blocks without the host.
@@ -102,192 +116,10 @@ func moduleName(s string) bool {
 
 func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
-// Plan compiles every module and compares it with the store.
-func (p *Provider) Plan(ctx context.Context, env *engine.Env) ([]*engine.Change, hcl.Diagnostics) {
-	p.owned, p.typeOwners = map[string]ModuleState{}, map[string]string{}
-	if err := env.State.Section(Section, &p.owned); err != nil {
-		return nil, engine.FromError(nil, "Cannot read the state record", err)
-	}
-	// A container with confine = true adds the module seconf generates for
-	// it, owned and pruned like the configuration's own.
-	gen, gdiags := Confined(env.Host, env.Config)
-	if gdiags.HasErrors() {
-		return nil, gdiags
-	}
-	p.confined = gdiags
-	mods := env.Config.Modules
-	for _, g := range gen {
-		mods = append(mods[:len(mods):len(mods)], g.Module)
-	}
-	st := openStore(env.Host.FS)
-	if len(mods) == 0 && len(p.owned) == 0 {
-		// Nothing to install; still hold containers to existing types,
-		// where there is a policy to look in.
-		if !st.exists() {
-			return nil, nil
-		}
-		diags := p.checkTypes(env, st)
-		if diags.HasErrors() {
-			return nil, diags
-		}
-		return nil, append(diags, p.checkAccess(ctx, env, st, nil)...)
-	}
-	if !st.exists() {
-		return nil, engine.FromError(nil, "No SELinux policy store", fmt.Errorf("no SELinux policy store at %s under %s: install policycoreutils and selinux-policy-default, or (with --root) copy the host's /etc/selinux and /var/lib/selinux into the root", st.dir, env.Host.Root))
-	}
-	if p.work == "" {
-		dir, err := os.MkdirTemp("", "seconf-policy-")
-		if err != nil {
-			return nil, engine.FromError(nil, "Cannot make a work directory", err)
-		}
-		p.work = dir
-	}
-	var changes []*engine.Change
-	var diags hcl.Diagnostics
-	wanted := map[string]bool{}
-	for _, m := range mods {
-		wanted[m.Name] = true
-		c, err := p.planModule(ctx, env, st, m)
-		if err != nil {
-			rng := m.DeclRange
-			diags = append(diags, engine.FromError(&rng, "Cannot plan "+m.ID(), err)...)
-			continue
-		}
-		changes = append(changes, c)
-		for _, t := range c.Data.(*planned).types {
-			p.typeOwners[t] = m.ID()
-			c.Provides = append(c.Provides, config.TypeKey(t))
-		}
-	}
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	diags = append(diags, p.checkTypes(env, st)...)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	pending := map[string]bool{}
-	for _, c := range changes {
-		pending[c.ID] = c.Action != engine.NoOp
-	}
-	diags = append(diags, p.checkAccess(ctx, env, st, pending)...)
-	var gone []string
-	for name := range p.owned {
-		if !wanted[name] {
-			gone = append(gone, name)
-		}
-	}
-	sort.Strings(gone)
-	for _, name := range gone {
-		own := p.owned[name]
-		c := &engine.Change{ID: config.KindModule + "." + name, Action: engine.Delete, Reason: "not in config"}
-		ins, err := st.lookup(name)
-		if err != nil {
-			return nil, engine.FromError(nil, "Cannot read the policy store", err)
-		}
-		pl := &planned{}
-		for _, in := range ins {
-			if in.Priority == own.Priority {
-				pl.removeAt = []int{own.Priority}
-				c.Before, _ = st.cil(in)
-			}
-		}
-		if len(pl.removeAt) == 0 {
-			c.Action, c.Reason = engine.Forget, "no longer installed; forget it"
-		}
-		c.Data = pl
-		changes = append(changes, c)
-	}
-	return changes, diags
-}
-
-func (p *Provider) planModule(ctx context.Context, env *engine.Env, st store, m *config.Module) (*engine.Change, error) {
-	c := &engine.Change{ID: m.ID(), Range: m.DeclRange}
-	pl := &planned{module: m}
-	c.Data = pl
-	ins, err := st.lookup(m.Name)
-	if err != nil {
-		return nil, err
-	}
-	var at *installed
-	for i := range ins {
-		if ins[i].Priority == m.Priority {
-			at = &ins[i]
-		}
-	}
-	if pl.key, err = p.inputHash(m); err != nil {
-		return nil, err
-	}
-	var raw, cur []byte
-	if at != nil {
-		if raw, err = st.raw(*at); err != nil {
-			return nil, fmt.Errorf("read installed module: %w", err)
-		}
-	}
-	// The compile cache: sources and tool chain unchanged since seconf
-	// installed this very file, so compiling again would give the same CIL.
-	// This keeps make, checkmodule and bzip2 off the no-change path.
-	own, owned := p.owned[m.Name]
-	if owned && own.Stored != "" && own.Stored == checksum(raw) && own.InputHash == pl.key && own.Priority == m.Priority {
-		pl.sum, pl.types = own.Checksum, own.Types
-	} else {
-		if at != nil {
-			if cur, err = decompress(raw); err != nil {
-				return nil, fmt.Errorf("read installed module: %w", err)
-			}
-			c.Before = cur
-		}
-		if pl.comp, err = compile(ctx, env.Host.Runner, m, p.work); err != nil {
-			return nil, err
-		}
-		pl.sum = pl.comp.sum
-		pl.types = declaredTypes(pl.comp.cil)
-		c.After = pl.comp.cil
-	}
-	// A copy seconf installed at another priority goes when the new one comes.
-	if own, ok := p.owned[m.Name]; ok && own.Priority != m.Priority {
-		for _, in := range ins {
-			if in.Priority == own.Priority {
-				pl.removeAt = append(pl.removeAt, own.Priority)
-			}
-		}
-	}
-	disabled := st.disabled(m.Name)
-	switch {
-	case at == nil:
-		pl.install = true
-		c.Action, c.Reason = engine.Create, fmt.Sprintf("not installed at priority %d", m.Priority)
-		if len(pl.removeAt) > 0 {
-			c.Action, c.Reason = engine.Update, fmt.Sprintf("priority %d → %d", pl.removeAt[0], m.Priority)
-		}
-	case pl.comp != nil && checksum(cur) != pl.sum:
-		pl.install = true
-		c.Action, c.Reason = engine.Update, "checksum differs"
-	}
-	if m.Enabled == disabled {
-		e := m.Enabled
-		pl.enable = &e
-		if c.Action == "" {
-			c.Action, c.Reason = engine.Update, map[bool]string{true: "enable", false: "disable"}[e]
-		}
-	}
-	if c.Action == "" && len(pl.removeAt) > 0 {
-		c.Action, c.Reason = engine.Update, "remove the copy at priority "+strconv.Itoa(pl.removeAt[0])
-	}
-	if c.Action == "" && owned && (own.Checksum != pl.sum || own.InputHash != pl.key || own.Stored != checksum(raw)) {
-		// Installed as wanted, but the state record lags (an apply killed
-		// after its commit): record it, so the compile cache works again.
-		c.Action, c.Reason = engine.Update, "record the installed checksum"
-	}
-	if c.Action == "" {
-		c.Action = engine.NoOp
-	}
-	return c, nil
-}
-
 // Apply runs one semodule transaction for all the changes.
 func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine.Change) error {
 	var args []string
+	committed := false
 	if env.Host.Offline() {
 		// -p keeps the whole transaction under the root; -S alone would still
 		// write the built policy into the build machine's /etc/selinux.
@@ -314,11 +146,23 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 		}
 	}
 	if ops > 0 {
+		txn, err := prepareTransaction(env.Host)
+		if err != nil {
+			return fmt.Errorf("%s: %w", config.KindModule, err)
+		}
+		defer txn.Close()
 		for _, c := range changes {
-			if pl, _ := c.Data.(*planned); pl != nil && pl.install {
+			pl, _ := c.Data.(*planned)
+			switch {
+			case pl == nil:
+			case pl.install:
 				// Owned from now on; the checksum stays unknown until the
 				// commit is done, so a kill in between plans an update.
 				p.owned[nameOf(c.ID)] = ModuleState{Priority: pl.module.Priority}
+			case pl.record != nil && pl.record.DisableOnly:
+				// Recorded before, with whether it was enabled: a kill after
+				// the commit must not lose what to restore.
+				p.owned[nameOf(c.ID)] = *pl.record
 			}
 		}
 		if err := env.State.SetSection(Section, p.owned); err != nil {
@@ -327,13 +171,10 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 		if err := env.Claim(); err != nil {
 			return err
 		}
-		semodule, err := host.Tool("semodule")
-		if err != nil {
-			return err
+		if err := txn.Run(ctx, args); err != nil {
+			return transactionError(env, changes, err)
 		}
-		if _, err := env.Host.Runner.Run(ctx, host.Cmd{Name: semodule, Args: args}); err != nil {
-			return fmt.Errorf("%s: policy transaction failed, nothing was committed: %w", config.KindModule, err)
-		}
+		committed = true
 	}
 	st := openStore(env.Host.FS) // anew: the commit may have made a priority directory
 	for _, c := range changes {
@@ -342,21 +183,30 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 			continue
 		}
 		name := nameOf(c.ID)
-		if c.Action == engine.Delete || c.Action == engine.Forget {
+		switch {
+		case pl.record == nil:
 			delete(p.owned, name)
-			continue
-		}
-		ms := ModuleState{Priority: pl.module.Priority, Checksum: pl.sum, InputHash: pl.key, Types: pl.types}
-		if ins, err := st.lookup(name); err == nil {
-			for _, in := range ins {
-				if raw, err := st.raw(in); err == nil && in.Priority == ms.Priority {
-					ms.Stored = checksum(raw)
+		case pl.record.DisableOnly:
+			p.owned[name] = *pl.record
+		default:
+			ms := *pl.record
+			if ins, err := st.lookup(name); err == nil {
+				for _, in := range ins {
+					if in.Priority == ms.Priority {
+						ms.Stored, ms.HLL, _ = st.fingerprint(in)
+					}
 				}
 			}
+			p.owned[name] = ms
 		}
-		p.owned[name] = ms
 	}
-	return env.State.SetSection(Section, p.owned)
+	if err := env.State.SetSection(Section, p.owned); err != nil {
+		return err
+	}
+	if committed {
+		return p.checkCommitted(env)
+	}
+	return nil
 }
 
 func nameOf(id string) string { return id[len(config.KindModule)+1:] }

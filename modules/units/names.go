@@ -63,10 +63,10 @@ func (n *names) check(u *Unit) *hcl.Diagnostic {
 			return n.clash(u, p, "a unit seconf did not write")
 		}
 	}
-	if base, ok := strings.CutSuffix(u.Name, ".service"); ok {
+	for _, q := range quadletSources(u.Name) {
 		for _, d := range host.QuadletSearchPath {
-			p := path.Join(d, base+".container")
-			if mine[p] || !n.has(d, base+".container") || n.leftover(u, p) {
+			p := path.Join(d, q)
+			if mine[p] || !n.has(d, q) || n.leftover(u, p) {
 				continue
 			}
 			return n.clash(u, p, "a quadlet file podman turns into "+u.Name)

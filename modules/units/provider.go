@@ -250,18 +250,42 @@ func planGone(h *host.Host, id string, st UnitState) *engine.Change {
 }
 
 // unitOf is the unit a file seconf writes defines: NAME.service for
-// /etc/systemd/system/NAME.service and for the quadlet file NAME.container.
+// /etc/systemd/system/NAME.service and for the quadlet file NAME.container,
+// NAME-volume.service for NAME.volume, and so on.
 func unitOf(file string) string {
 	base := path.Base(file)
 	switch path.Dir(file) {
 	case host.UnitDir:
 		return base
 	case host.QuadletDir:
-		if n, ok := strings.CutSuffix(base, ".container"); ok {
-			return n + ".service"
+		for _, q := range quadletKinds {
+			if n, ok := strings.CutSuffix(base, q[0]); ok {
+				return n + q[1] + ".service"
+			}
 		}
 	}
 	return ""
+}
+
+// quadletKinds are the quadlet file extensions seconf writes and the
+// suffix quadlet gives the service it generates from each.
+var quadletKinds = [][2]string{{".container", ""}, {".volume", "-volume"}, {".network", "-network"}}
+
+// quadletSources are the quadlet files that would generate the service
+// name: NAME.container for NAME.service, NAME.volume for
+// NAME-volume.service, ...
+func quadletSources(name string) []string {
+	base, ok := strings.CutSuffix(name, ".service")
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, q := range quadletKinds {
+		if b, ok := strings.CutSuffix(base, q[1]); ok && b != "" {
+			out = append(out, b+q[0])
+		}
+	}
+	return out
 }
 
 func (p *Provider) planUnit(env *engine.Env, un *Unit, recs map[string]UnitState) (*engine.Change, error) {

@@ -30,7 +30,7 @@ func TestGenerateGolden(t *testing.T) {
 	offline.Network = "none"
 
 	web := container("web", config.Volume{Source: "/var/www", Target: "/usr/share/nginx/html", ReadOnly: true})
-	web.Network = "host"
+	web.Network = "podman"
 	web.Publish = []string{"127.0.0.1:8080:80", "[::1]:8443:443/tcp", "5353:5353/udp"}
 
 	for _, c := range []*config.Container{logger, offline, web} {

@@ -1,0 +1,105 @@
+package container
+
+import (
+	"encoding/json"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"seconf/config"
+	"seconf/engine"
+	"seconf/host"
+)
+
+// onHost checks a container against the host it will run on: what config
+// cannot know from the text alone.
+func onHost(h *host.Host, c *config.Container) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	if c.AllowUnconfined {
+		// Said on every plan and apply, so that an opt-out never goes quiet.
+		rng := c.AttrRange("allow_unconfined")
+		diags = append(diags, engine.Warnf(&rng, "Container may run unconfined",
+			"container %q sets allow_unconfined = true: seconf does not hold it to SELinux confinement (privileged, unconfined types, relabelled system directories). Remove it once the container has a type of its own (confine = true, or a selinux_module).", c.Name))
+		return diags
+	}
+	for _, v := range c.Volumes {
+		if v.Relabel == config.RelabelNone {
+			continue
+		}
+		// A path the root resolves through a symlink into a system
+		// directory is that directory, whatever the configuration says.
+		real, err := h.FS.Path(v.Source)
+		if err != nil {
+			continue
+		}
+		rel := "/" + strings.TrimPrefix(strings.TrimPrefix(real, h.Root), "/")
+		if h.Root == "/" {
+			rel = real
+		}
+		if d, sys := config.SystemPath(rel); sys {
+			rng := v.Range
+			diags = append(diags, engine.Errorf(&rng, "Relabelling a system directory refused",
+				"container %q: %s is %s on this host, inside the system directory %s; relabelling it for a container breaks the host services that use it. Use relabel = \"none\".", c.Name, v.Source, path.Clean(rel), d))
+		}
+	}
+	if c.Engine == "docker" {
+		diags = append(diags, dockerLabels(h, c)...)
+	}
+	return diags
+}
+
+// dockerSELinuxFlag finds --selinux-enabled on a dockerd command line.
+var dockerSELinuxFlag = regexp.MustCompile(`(?m)^\s*(ExecStart=.*dockerd|OPTIONS=).*--selinux-enabled(=true)?(\s|"|'|$)`)
+
+// dockerLabels: docker labels containers only when its daemon runs with
+// SELinux support ("selinux-enabled": true in daemon.json, or
+// --selinux-enabled); without it every container runs in the daemon's own
+// domain, and selinux_type confines nothing.
+func dockerLabels(h *host.Host, c *config.Container) hcl.Diagnostics {
+	if dockerSELinux(h) {
+		return nil
+	}
+	rng := c.DeclRange
+	for _, a := range []struct{ attr, val string }{{"selinux_type", c.SELinuxType}, {"selinux_level", c.SELinuxLevel}} {
+		if a.val == "" {
+			continue
+		}
+		rng = c.AttrRange(a.attr)
+		return hcl.Diagnostics{engine.Errorf(&rng, "Docker does not label containers here",
+			"container %q asks for %s %q, but docker's daemon on this host runs without SELinux support, so the container would run in the daemon's own domain and the label would confine nothing. Add \"selinux-enabled\": true to %s and restart docker, or use engine = \"podman\".",
+			c.Name, a.attr, a.val, host.DockerDaemonConfig)}
+	}
+	return hcl.Diagnostics{engine.Warnf(&rng, "Docker does not label containers here",
+		"container %q: docker's daemon on this host runs without SELinux support (no \"selinux-enabled\": true in %s), so the container runs unconfined in the daemon's domain. Enable it and restart docker, or use engine = \"podman\".",
+		c.Name, host.DockerDaemonConfig)}
+}
+
+// dockerSELinux reports whether the root's docker daemon is configured to
+// label containers: daemon.json, or the flag in its unit or sysconfig.
+func dockerSELinux(h *host.Host) bool {
+	if data, err := h.FS.ReadFile(host.DockerDaemonConfig); err == nil {
+		var conf struct {
+			SELinux *bool `json:"selinux-enabled"`
+		}
+		if json.Unmarshal(data, &conf) == nil && conf.SELinux != nil {
+			return *conf.SELinux
+		}
+	}
+	files := []string{"/etc/sysconfig/docker", "/etc/default/docker"}
+	for _, d := range host.UnitSearchPath {
+		files = append(files, path.Join(d, "docker.service"))
+		if ents, _ := h.FS.ReadDir(path.Join(d, "docker.service.d")); ents != nil {
+			for _, e := range ents {
+				files = append(files, path.Join(d, "docker.service.d", e.Name()))
+			}
+		}
+	}
+	for _, f := range files {
+		if data, err := h.FS.ReadFile(f); err == nil && dockerSELinuxFlag.Match(data) {
+			return true
+		}
+	}
+	return false
+}
