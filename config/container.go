@@ -188,6 +188,17 @@ func (l *loader) checkConfine(a *attrs, c *Container) {
 			"container %q: privileged = true turns SELinux off for the container, so a type of its own would confine nothing. Drop privileged.", c.Name)
 		return
 	}
+	// The generated type manages the engine's container_file_t content
+	// and is entered from it: a label of another kind for that content,
+	// or none at all, leaves it nothing to run.
+	for _, attr := range []string{"security_label_disable", "security_label_file_type"} {
+		if _, ok := a.attrs[attr]; ok {
+			arng := c.AttrRange(attr)
+			l.errorf(&arng, "Confine and "+attr,
+				"container %q: confine = true writes a type for the engine's own labelling (container_file_t content, MCS categories); %s changes that labelling. Drop one of them.", c.Name, attr)
+			return
+		}
+	}
 	c.SELinuxType = ConfinedType(c.Name)
 }
 

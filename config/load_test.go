@@ -69,6 +69,7 @@ func TestLoadErrors(t *testing.T) {
 		{"undeclared -var", "", nil, map[string]string{"nope": "1"}, "Value for undeclared variable", 0},
 		{"confine with selinux_type", "container \"c\" {\n  image = \"i\"\n  selinux_type = \"logger_t\"\n  confine = true\n}\n", nil, nil, "Conflicting SELinux type", 4},
 		{"confine privileged", "container \"c\" {\n  image = \"i\"\n  confine = true\n  privileged = true\n  allow_unconfined = true\n}\n", nil, nil, "Confine and privileged", 3},
+		{"confine with a file type", "container \"c\" {\n  image = \"i\"\n  confine = true\n  security_label_file_type = \"x_file_t\"\n}\n", nil, nil, "Confine and security_label_file_type", 4},
 		{"confined names collide", "container \"web-1\" {\n  image = \"i\"\n  confine = true\n}\ncontainer \"web.1\" {\n  image = \"i\"\n  confine = true\n}\n", nil, nil, "Generated module name taken", 7},
 		{"confined name is a module's", "selinux_module \"seconf_logger\" {\n  content = \"(type x_t)\"\n  format = \"cil\"\n}\ncontainer \"logger\" {\n  image = \"i\"\n  confine = true\n}\n", nil, nil, "Generated module name taken", 7},
 	}

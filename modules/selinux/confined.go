@@ -97,15 +97,19 @@ func ContainerInput(h *host.Host, cfg *config.Config, c *config.Container) (conf
 }
 
 func (r *root) input(h *host.Host, cfg *config.Config, c *config.Container, declared map[string]bool) confine.Input {
-	in := confine.Input{Container: c, Flavor: r.flavor, Policy: r.pol, Declared: declared}
+	in := confine.Input{Container: c, Flavor: r.flavor, Policy: r.pol, Declared: declared, Labels: map[string]confine.Label{}}
+	mounts := map[string]*config.Mount{}
 	for _, v := range c.Volumes {
-		var mnt *config.Mount
 		for _, m := range cfg.Mounts {
 			if m.Name == v.Mount {
-				mnt = m
+				mounts[v.Source] = m
 			}
 		}
-		in.Labels = append(in.Labels, volumeLabel(h.FS, r.fc, mnt, v.Source))
+	}
+	for _, b := range confine.Binds(c) {
+		if !b.Named {
+			in.Labels[b.Source] = volumeLabel(h.FS, r.fc, mounts[b.Source], b.Source)
+		}
 	}
 	return in
 }

@@ -100,7 +100,7 @@ func TestProposeGolden(t *testing.T) {
 	c := avcContainer()
 	in := input(t, c)
 	// /srv/app is labelled as /var/lib's content is.
-	in.Labels[1].Context = "system_u:object_r:var_t:s0"
+	in.Labels["/srv/app"] = Label{Context: "system_u:object_r:var_t:s0"}
 	denials := readAudit(t)
 	props := Propose(in, c.SELinuxType, denials)
 	got := Report(c, c.SELinuxType, "testdata/audit.log", denials, props, where(c))

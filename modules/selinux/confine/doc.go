@@ -18,15 +18,19 @@
 //     policy distinguishes system containers (refpolicy's
 //     container_system_domain) it is one, as container_t is; where the
 //     template does not let it be entered from the image's files (refpolicy
-//     before 2023), a rule does. No capability, no boolean, nothing of
-//     container_t's beyond that.
+//     before 2023), a rule does. No boolean, nothing of container_t's
+//     beyond that.
+//   - the capabilities the engine gives the container (podman's and
+//     docker's defaults, less drop_capability, plus add_capability), which
+//     SELinux checks against the type as well;
 //   - the network access container_t has (the net domain attribute), unless
 //     network = "none";
 //   - name_bind (and node_bind) on the type of each container port it
 //     publishes, as the policy's portcons give it;
-//   - for each volume not relabelled by the engine, the patterns that
-//     manage (read-write) or read (read-only) what is labelled as its host
-//     path is, plus watch (inotify), grouped by label.
+//   - for each volume block and bind mount entry not relabelled by the
+//     engine, the patterns that manage (read-write) or read (read-only)
+//     what is labelled as its host path is, plus watch (inotify), grouped
+//     by label. Named volumes are the engine's container_file_t.
 //
 // A volume is granted nothing, and a finding says why and what to do, when
 // its label is sensitive (Sensitive: a security or authentication file type

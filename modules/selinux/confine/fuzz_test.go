@@ -22,22 +22,32 @@ import (
 // TestConfinedGrantsOnlyDeclared over many random declarations: a compile
 // per fuzz iteration (seconds) would leave the fuzzer a few executions.
 func FuzzGenerate(f *testing.F) {
-	f.Add("logger", "/var/log\n/etc/fluent ro", "24224:24224", "", "", uint8(0))
-	f.Add("web-1.blue", "/var/www ro\n/srv/x z", "127.0.0.1:8080:80 [::1]:8443:443/tcp 53:53/udp", "host", "s0:c1,c2", uint8(1))
-	f.Add("batch", "/etc/shadow ro\n/home/alice\n/var/log/audit ro\n/dev/sda", "80:80", "none", "", uint8(2))
-	f.Add("x", "/srv/we'ird`path,dnl(x)\n/var/lib/app", "9000-9100:9000-9100/tcp,udp 1000-3000", "podman-net", "s0", uint8(3))
-	f.Fuzz(func(t *testing.T, name, vols, publish, network, level string, flags uint8) {
-		if !validName(name) || hasControl(vols+publish+network+level) {
+	f.Add("logger", "/var/log\n/etc/fluent ro", "24224:24224", "", "", "", uint8(0))
+	f.Add("web-1.blue", "/var/www ro\n/srv/x z", "127.0.0.1:8080:80 [::1]:8443:443/tcp 53:53/udp", "podman", "s0:c1,c2", "-all +net_bind_service", uint8(1))
+	f.Add("batch", "/etc/shadow ro\n/home/alice\n/var/log/audit ro\n/dev/sda", "80:80", "none", "", "-CAP_CHOWN +SYS_NICE +wake_alarm +bogus", uint8(2))
+	f.Add("x", "/srv/we'ird`path,dnl(x)\n/var/lib/app", "9000-9100:9000-9100/tcp,udp 1000-3000", "podman-net", "s0", "", uint8(3))
+	f.Fuzz(func(t *testing.T, name, vols, publish, network, level, caps string, flags uint8) {
+		if !validName(name) || hasControl(vols+publish+network+level+caps) {
 			return // config refuses these before any module is written
 		}
 		_, fc := machine(t)
 		c := container(name)
 		c.Network, c.SELinuxLevel = network, level
+		c.Options = map[string]config.OptionValue{}
+		for _, w := range strings.Fields(caps) {
+			key := map[byte]string{'+': "add_capability", '-': "drop_capability"}[w[0]]
+			if key == "" {
+				continue
+			}
+			o := c.Options[key]
+			o.List = append(o.List, w[1:])
+			c.Options[key] = o
+		}
 		c.Publish = strings.Fields(publish)
 		if len(c.Publish) > 8 {
 			return // a wide range costs milliseconds; many make the fuzzer crawl
 		}
-		var labels []Label
+		labels := map[string]Label{}
 		for i, l := range strings.Split(vols, "\n") {
 			f := strings.Fields(l)
 			if len(f) == 0 || i >= 8 {
@@ -60,7 +70,7 @@ func FuzzGenerate(f *testing.F) {
 					lb.Context += fmt.Sprintf(":c%d", i) // a category the engine's level cannot reach
 				}
 			}
-			labels = append(labels, lb)
+			labels[v.Source] = lb
 		}
 		in := input(t, c)
 		in.Labels = labels
@@ -121,11 +131,11 @@ func checkModule(in Input, m *Module) error {
 	f := in.Flavor
 	network := c.Network != "none"
 	labels := map[string]bool{} // label → some volume with it is read-write
-	for i, v := range c.Volumes {
-		if v.Relabel != config.RelabelNone {
+	for _, v := range Binds(c) {
+		if v.Relabel != config.RelabelNone || v.Named {
 			continue
 		}
-		t, _, ok := splitContext(in.Labels[i].Context)
+		t, _, ok := splitContext(in.Labels[v.Source].Context)
 		if !ok {
 			continue
 		}
@@ -150,6 +160,24 @@ func checkModule(in Input, m *Module) error {
 				}
 			}
 		}
+	}
+	// The capabilities the engine gives, less the dropped, plus the added.
+	caps := map[string]bool{}
+	for _, cp := range map[string][]string{
+		"podman": {"chown", "dac_override", "fowner", "fsetid", "kill", "net_bind_service", "setfcap", "setgid", "setpcap", "setuid", "sys_chroot"},
+		"docker": {"audit_write", "chown", "dac_override", "fowner", "fsetid", "kill", "mknod", "net_bind_service", "net_raw", "setfcap", "setgid", "setpcap", "setuid", "sys_chroot"},
+	}[c.Engine] {
+		caps[cp] = true
+	}
+	for _, d := range c.Options["drop_capability"].List {
+		d = strings.TrimPrefix(strings.ToLower(d), "cap_")
+		if d == "all" {
+			caps = map[string]bool{}
+		}
+		delete(caps, d)
+	}
+	for _, a := range c.Options["add_capability"].List {
+		caps[strings.TrimPrefix(strings.ToLower(a), "cap_")] = true
 	}
 	required := map[string]bool{typ: true}
 	lines := strings.Split(string(m.Text), "\n")
@@ -218,7 +246,11 @@ func checkModule(in Input, m *Module) error {
 			a := allowRe.FindStringSubmatch(l)
 			src, tgt, class, perms := a[1], a[2], a[3], a[4]
 			_, isLabel := labels[tgt]
-			ok := src == typ && (tgt == f.FileType && class == "file" && perms == "entrypoint" && !f.Entrypoint ||
+			capsOK := tgt == "self" && (class == "capability" || class == "capability2")
+			for _, p := range strings.Fields(strings.Trim(perms, "{}")) {
+				capsOK = capsOK && caps[p]
+			}
+			ok := src == typ && (tgt == f.FileType && class == "file" && perms == "entrypoint" && !f.Entrypoint || capsOK ||
 				strings.HasSuffix(class, "_socket") && perms == "name_bind" && ports[strings.TrimSuffix(class, "_socket")+" "+tgt] ||
 				tgt == "node_t" && strings.HasSuffix(class, "_socket") && perms == "node_bind" && len(ports) > 0 ||
 				isLabel && (class == "{ dir file }" || class == "file") && perms == "watch" ||

@@ -20,9 +20,9 @@ type Input struct {
 	// configuration declare: they are in the policy by the time the
 	// generated module is installed with them (one transaction).
 	Declared map[string]bool
-	// Labels holds, for each of the container's volumes in order, the
-	// label of its host path.
-	Labels []Label
+	// Labels holds the label of each host path the container binds (its
+	// volumes' sources, its bind mounts' sources), by path.
+	Labels map[string]Label
 }
 
 // Label is the label of a volume's host path as the root would give it.
@@ -96,6 +96,7 @@ func Generate(in Input) *Module {
 	if network {
 		g.network()
 	}
+	g.capabilities()
 	g.ports(network)
 	g.volumes()
 	m.Findings = g.findings
@@ -223,6 +224,87 @@ func (g *gen) ports(network bool) {
 	}
 }
 
+// engineCaps are the capabilities each engine gives a container unless told
+// otherwise: podman's default_capabilities (containers.conf) and docker's
+// defaults. SELinux checks them again against the container's type, so the
+// type must allow what the engine grants, or the container would lose
+// what its declaration keeps (a chown in its entry point).
+var engineCaps = map[string][]string{
+	"podman": {"chown", "dac_override", "fowner", "fsetid", "kill", "net_bind_service", "setfcap", "setgid", "setpcap", "setuid", "sys_chroot"},
+	"docker": {"audit_write", "chown", "dac_override", "fowner", "fsetid", "kill", "mknod", "net_bind_service", "net_raw", "setfcap", "setgid", "setpcap", "setuid", "sys_chroot"},
+}
+
+// Capabilities is the set a container runs with: its engine's defaults,
+// less drop_capability (all drops every one), plus add_capability; lower
+// case, as the policy names them.
+func Capabilities(c *config.Container) (defaults, added []string) {
+	set := map[string]bool{}
+	for _, cp := range engineCaps[c.Engine] {
+		set[cp] = true
+	}
+	for _, d := range c.Options["drop_capability"].List {
+		n := strings.ToLower(config.NormalCap(d))
+		if n == "all" {
+			set = map[string]bool{}
+		}
+		delete(set, n)
+	}
+	defaults = sortedKeys(set)
+	add := map[string]bool{}
+	for _, a := range c.Options["add_capability"].List {
+		if n := strings.ToLower(config.NormalCap(a)); !set[n] {
+			add[n] = true
+		}
+	}
+	return defaults, sortedKeys(add)
+}
+
+// capabilities lets the type use the capabilities the engine gives the
+// container: the class that names each (capability, capability2).
+func (g *gen) capabilities() {
+	c := g.in.Container
+	defaults, added := Capabilities(c)
+	classes := []string{"capability", "capability2"}
+	perms := map[string][]string{}
+	why := map[string][]string{}
+	place := func(caps []string, reason string) {
+		for _, cp := range caps {
+			found := false
+			for _, cls := range classes {
+				if contains(g.in.Policy.Permissions(cls), cp) {
+					perms[cls] = append(perms[cls], cp)
+					if !contains(why[cls], reason) {
+						why[cls] = append(why[cls], reason)
+					}
+					found = true
+					break
+				}
+			}
+			if !found {
+				g.finding(Finding{Volume: -1, Attr: "add_capability", Summary: "Capability not granted",
+					Detail: fmt.Sprintf("container %q: %q is not a capability this policy knows (the capability classes have no such permission); the module does not grant it.", c.Name, cp)})
+			}
+		}
+	}
+	drop := ""
+	if len(c.Options["drop_capability"].List) > 0 {
+		drop = " less drop_capability"
+	}
+	place(defaults, fmt.Sprintf("the capabilities %s gives a container by default%s: SELinux checks them against the type too.", c.Engine, drop))
+	place(added, "add_capability: capabilities the block adds.")
+	for _, cls := range classes {
+		if len(perms[cls]) == 0 {
+			continue
+		}
+		sort.Strings(perms[cls])
+		set := perms[cls][0]
+		if len(perms[cls]) > 1 {
+			set = "{ " + strings.Join(perms[cls], " ") + " }"
+		}
+		g.sections = append(g.sections, section{group: "capabilities", why: why[cls], rules: []string{fmt.Sprintf("allow %s self:%s %s;", g.typ, cls, set)}})
+	}
+}
+
 // portTypes are the types of the ports in p's range, as the policy's
 // portcons give them; a port no portcon names is port_t (the kernel's
 // initial SID for ports). The first portcon that holds a port decides it,
@@ -274,29 +356,31 @@ func (g *gen) volumes() {
 	f := g.in.Flavor
 	grants := map[string]*grant{}
 	var relabelled []string
-	for i, v := range c.Volumes {
-		desc := volumeDesc(v)
-		if v.Relabel != config.RelabelNone {
-			relabelled = append(relabelled, fmt.Sprintf("%s, relabel = %s: the engine labels it %s, which the container domain manages; no rule.", desc, quote(v.Relabel), f.FileType))
+	for _, b := range Binds(c) {
+		desc := b.Desc
+		at := func(fd Finding) Finding { fd.Volume, fd.Attr = b.Volume, b.Attr; return fd }
+		switch {
+		case b.Named:
+			relabelled = append(relabelled, fmt.Sprintf("%s: a named volume, which the engine labels %s and the container domain manages; no rule.", desc, f.FileType))
+			continue
+		case b.Relabel != config.RelabelNone:
+			relabelled = append(relabelled, fmt.Sprintf("%s, relabel = %s: the engine labels it %s, which the container domain manages; no rule.", desc, quote(b.Relabel), f.FileType))
 			continue
 		}
-		var lb Label
-		if i < len(g.in.Labels) {
-			lb = g.in.Labels[i]
-		}
+		lb := g.in.Labels[b.Source]
 		t, rng, ok := splitContext(lb.Context)
 		if !ok {
-			g.finding(Finding{Volume: i, Summary: "Volume not granted: no label",
+			g.finding(at(Finding{Summary: "Volume not granted: no label",
 				Detail: fmt.Sprintf("container %q: %s has no label in %s, so no rule can name what the container may do there; the container will be denied it. Give the path a label of its own (a selinux_fcontext or directory block with selinux_type, or semanage fcontext) and apply again.",
-					c.Name, v.Source, orDefault(lb.From, "the root's file contexts"))})
+					c.Name, b.Source, orDefault(lb.From, "the root's file contexts"))}))
 			continue
 		}
 		if pt, ok := g.in.Policy.PrimaryType(t); ok {
 			t = pt
 		} else if !g.in.Declared[t] {
-			g.finding(Finding{Volume: i, Summary: "Volume not granted: unknown label",
+			g.finding(at(Finding{Summary: "Volume not granted: unknown label",
 				Detail: fmt.Sprintf("container %q: %s gives %s the type %s, which the policy does not have and no selinux_module of this configuration declares: no rule can name it. Install the module that declares %s, or label the path with a type the policy has.",
-					c.Name, orDefault(lb.From, "the root's file contexts"), v.Source, t, t)})
+					c.Name, orDefault(lb.From, "the root's file contexts"), b.Source, t, t)}))
 			continue
 		}
 		if t == f.FileType {
@@ -304,15 +388,15 @@ func (g *gen) volumes() {
 			continue
 		}
 		if why := Sensitive(g.in.Policy, t); why != "" {
-			g.finding(Finding{Volume: i, Summary: "Volume not granted: sensitive label",
+			g.finding(at(Finding{Summary: "Volume not granted: sensitive label",
 				Detail: fmt.Sprintf("container %q: %s is labelled %s, %s; seconf grants no container access to it, and the container will be denied %s. Mount a subdirectory that has a label of its own instead (a directory block with selinux_type, or semanage fcontext), or, if you must, allow it in a selinux_module of your own.",
-					c.Name, v.Source, t, why, v.Source)})
+					c.Name, b.Source, t, why, b.Source)}))
 			continue
 		}
 		if ok, why := reachable(c.SELinuxLevel, rng); !ok {
-			g.finding(Finding{Volume: i, Summary: "Volume not granted: MCS level out of reach",
+			g.finding(at(Finding{Summary: "Volume not granted: MCS level out of reach",
 				Detail: fmt.Sprintf("container %q: %s is labelled %s and %s, so MCS denies the container %s whatever a rule allows. Give the container a selinux_level that dominates it, or mount a path labelled s0 without categories.",
-					c.Name, v.Source, lb.Context, why, v.Source)})
+					c.Name, b.Source, lb.Context, why, b.Source)}))
 			continue
 		}
 		gr := grants[t]
@@ -320,21 +404,17 @@ func (g *gen) volumes() {
 			gr = &grant{label: t}
 			grants[t] = gr
 		}
-		acc := write
-		if v.ReadOnly {
-			acc = read
+		acc, what := write, "manage"
+		if b.ReadOnly {
+			acc, what = read, "read"
 		}
 		if lb.File {
 			gr.file = max(gr.file, acc)
 		} else {
 			gr.dir = max(gr.dir, acc)
 		}
-		what := "manage"
-		if v.ReadOnly {
-			what = "read"
-		}
-		gr.why = append(gr.why, fmt.Sprintf("%s: %s what is labelled %s, the label %s give %s.", desc, what, t, orDefault(lb.From, "the root's file contexts"), quote(v.Source)))
-		g.checkMount(i, t)
+		gr.why = append(gr.why, fmt.Sprintf("%s: %s what is labelled %s, the label %s give %s.", desc, what, t, orDefault(lb.From, "the root's file contexts"), quote(b.Source)))
+		g.checkMount(b, t)
 	}
 	if len(relabelled) > 0 {
 		sort.Strings(relabelled)
@@ -393,7 +473,7 @@ func (g *gen) fileRules(gr *grant, watch bool) []string {
 // checkMount warns when the engine's own type may not mount on the
 // volume's label: the container would not start, whatever its module
 // says. refpolicy leaves that to the boolean container_mounton_non_security.
-func (g *gen) checkMount(i int, label string) {
+func (g *gen) checkMount(b Bind, label string) {
 	c := g.in.Container
 	eng := engineType(g.in.Policy, c.Engine)
 	if eng == "" {
@@ -407,9 +487,9 @@ func (g *gen) checkMount(i int, label string) {
 	if on, ok := g.in.Policy.Boolean("container_mounton_non_security"); ok && !on {
 		hint = "Turn on the boolean container_mounton_non_security (setsebool -P container_mounton_non_security on)"
 	}
-	g.finding(Finding{Volume: i, Summary: "Engine may not mount the volume",
+	g.finding(Finding{Volume: b.Volume, Attr: b.Attr, Summary: "Engine may not mount the volume",
 		Detail: fmt.Sprintf("container %q: %s, which runs as %s, may not mount on %s (labelled %s): the container will not start. %s.",
-			c.Name, c.Engine, eng, c.Volumes[i].Source, label, hint)})
+			c.Name, c.Engine, eng, b.Source, label, hint)})
 }
 
 func (g *gen) text() []byte {
@@ -467,14 +547,6 @@ func comment(b *strings.Builder, mark, text string) {
 func quote(s string) string {
 	q := strconv.QuoteToASCII(s)
 	return strings.NewReplacer("`", `\x60`, "'", `\x27`).Replace(q)
-}
-
-func volumeDesc(v config.Volume) string {
-	mode := "read-write"
-	if v.ReadOnly {
-		mode = "read-only"
-	}
-	return fmt.Sprintf("volume %s -> %s (%s)", quote(v.Source), quote(v.Target), mode)
 }
 
 func orDefault(s, def string) string {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"seconf/config"
 	"seconf/host"
@@ -126,7 +127,7 @@ func TestGenerateLabelFindings(t *testing.T) {
 			c := container("x", config.Volume{Source: "/srv/d", Target: "/d"})
 			c.SELinuxLevel = tc.level
 			in := input(t, c)
-			in.Labels[0].Context = tc.context
+			in.Labels["/srv/d"] = Label{Context: tc.context}
 			m := Generate(in)
 			granted := strings.Contains(string(m.Text), "manage_files_pattern(seconf_x_t, var_t, var_t)")
 			if tc.summary == "" {
@@ -372,5 +373,77 @@ func TestOtherDistributionCompiles(t *testing.T) {
 				t.Fatalf("%v\n%s%s\n%s", err, res.Stdout, res.Stderr, m.Text)
 			}
 		})
+	}
+}
+
+// Mount entries of type bind are volumes too; a named volume and a
+// relabelled bind are the engine's container_file_t; tmpfs is the
+// container's own.
+func TestGenerateMounts(t *testing.T) {
+	c := container("m")
+	c.Options = map[string]config.OptionValue{"mount": {List: []string{
+		"type=bind,source=/var/log,destination=/logs,ro=true",
+		"type=bind,src=/srv/data,dst=/data",
+		"type=bind,source=/srv/cache,target=/cache,relabel=private",
+		"type=volume,source=appdata,destination=/appdata",
+		"type=tmpfs,destination=/tmp",
+	}}}
+	m := Generate(input(t, c))
+	text := string(m.Text)
+	for _, want := range []string{
+		"read_files_pattern(seconf_m_t, var_log_t, var_log_t)",
+		"manage_files_pattern(seconf_m_t, var_t, var_t)",
+		`# mount "/srv/cache" -> "/cache" (read-write), relabel = "private": the engine`,
+		`# mount "appdata" -> "/appdata" (read-write): a named volume`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no %q in:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "manage_files_pattern(seconf_m_t, var_log_t") || strings.Contains(text, "/tmp") {
+		t.Errorf("a read-only bind managed, or tmpfs named:\n%s", text)
+	}
+	// A finding on a bind mount points at its element of mount.
+	c.Options["mount"] = config.OptionValue{List: []string{"type=bind,source=/etc/shadow,destination=/s,ro"}}
+	m = Generate(input(t, c))
+	if len(m.Findings) != 1 || m.Findings[0].Attr != "mount[0]" || m.Findings[0].Volume != -1 {
+		t.Errorf("findings %+v, want one on mount[0]", m.Findings)
+	}
+}
+
+// The type may use the capabilities the engine gives the container: its
+// defaults, less what the block drops, plus what it adds.
+func TestCapabilities(t *testing.T) {
+	tests := []struct {
+		name, engine    string
+		drop, add       []string
+		defaults, added []string
+	}{
+		{"podman", "podman", nil, nil, []string{"chown", "dac_override", "fowner", "fsetid", "kill", "net_bind_service", "setfcap", "setgid", "setpcap", "setuid", "sys_chroot"}, nil},
+		{"docker", "docker", []string{"CAP_MKNOD", "net_raw"}, nil, []string{"audit_write", "chown", "dac_override", "fowner", "fsetid", "kill", "net_bind_service", "setfcap", "setgid", "setpcap", "setuid", "sys_chroot"}, nil},
+		{"drop all, add one", "podman", []string{"all"}, []string{"NET_BIND_SERVICE"}, nil, []string{"net_bind_service"}},
+		{"add what is there", "podman", nil, []string{"CHOWN", "sys_nice"}, []string{"chown", "dac_override", "fowner", "fsetid", "kill", "net_bind_service", "setfcap", "setgid", "setpcap", "setuid", "sys_chroot"}, []string{"sys_nice"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := container("x")
+			c.Engine = tc.engine
+			c.Options = map[string]config.OptionValue{"drop_capability": {List: tc.drop}, "add_capability": {List: tc.add}}
+			d, a := Capabilities(c)
+			if diff := cmp.Diff([2][]string{tc.defaults, tc.added}, [2][]string{d, a}, cmpopts.EquateEmpty()); diff != "" {
+				t.Error(diff)
+			}
+		})
+	}
+	// In the module: capability2 for what that class names, a finding for
+	// what no class names, nothing when everything is dropped.
+	c := container("x")
+	c.Options = map[string]config.OptionValue{"drop_capability": {List: []string{"all"}}, "add_capability": {List: []string{"wake_alarm", "bogus"}}}
+	m := Generate(input(t, c))
+	if !strings.Contains(string(m.Text), "allow seconf_x_t self:capability2 wake_alarm;") || strings.Contains(string(m.Text), "self:capability ") {
+		t.Errorf("module:\n%s", m.Text)
+	}
+	if len(m.Findings) != 1 || m.Findings[0].Summary != "Capability not granted" {
+		t.Errorf("findings %+v", m.Findings)
 	}
 }

@@ -55,14 +55,14 @@ var refpolicyContainer = map[string]bool{
 // the machine's file contexts label its source (as a directory).
 func input(t testing.TB, c *config.Container) Input {
 	p, fc := machine(t)
-	in := Input{Container: c, Flavor: Refpolicy, Policy: p, Declared: refpolicyContainer}
-	for _, v := range c.Volumes {
-		ctx, ok := fc.Lookup(v.Source, filecontexts.Any)
+	in := Input{Container: c, Flavor: Refpolicy, Policy: p, Declared: refpolicyContainer, Labels: map[string]Label{}}
+	for _, b := range Binds(c) {
+		ctx, ok := fc.Lookup(b.Source, filecontexts.Any)
 		lb := Label{From: "the root's file contexts"}
 		if ok {
 			lb.Context = ctx.String()
 		}
-		in.Labels = append(in.Labels, lb)
+		in.Labels[b.Source] = lb
 	}
 	return in
 }

@@ -226,10 +226,10 @@ func danger(p Policy, d Denial) string {
 // has label t, or -1.
 func volumeWithLabel(in Input, t string) int {
 	for i, v := range in.Container.Volumes {
-		if v.Relabel != config.RelabelNone || i >= len(in.Labels) {
+		if v.Relabel != config.RelabelNone || v.Named != "" {
 			continue
 		}
-		lt, _, ok := splitContext(in.Labels[i].Context)
+		lt, _, ok := splitContext(in.Labels[v.Source].Context)
 		if pt, found := in.Policy.PrimaryType(lt); found {
 			lt = pt
 		}
