@@ -55,6 +55,10 @@ type Container struct {
 	// Service, Unit and Install are systemd settings for those sections of
 	// the unit, sorted by key.
 	Service, Unit, Install []SystemdSetting
+	// Confine asks seconf to generate the container's own SELinux type
+	// (ConfinedType) in a module of its own (ConfinedModule); SELinuxType
+	// is then that type, so that renderers and restarts need not know.
+	Confine bool
 }
 
 var containerSchema = &hcl.BodySchema{
@@ -62,7 +66,7 @@ var containerSchema = &hcl.BodySchema{
 		{Name: "image"}, {Name: "engine"}, {Name: "command"}, {Name: "environment"},
 		{Name: "selinux_type"}, {Name: "selinux_level"}, {Name: "publish"}, {Name: "network"},
 		{Name: "user"}, {Name: "restart"}, {Name: "enabled"}, {Name: "depends_on"},
-		{Name: "privileged"}, {Name: "allow_unconfined"}, {Name: "quadlet"},
+		{Name: "privileged"}, {Name: "allow_unconfined"}, {Name: "quadlet"}, {Name: "confine"},
 	}, containerOptionSchema()...),
 	Blocks: []hcl.BlockHeaderSchema{{Type: "volume"}},
 }
@@ -91,6 +95,7 @@ func (l *loader) decodeContainer(b *hcl.Block, ctx *hcl.EvalContext) *Container 
 		Privileged:      a.boolean("privileged", false),
 		AllowUnconfined: a.boolean("allow_unconfined", false),
 		Quadlet:         a.optBool("quadlet"),
+		Confine:         a.boolean("confine", false),
 	}
 	c.Environment, c.Sensitive = a.envMap("environment")
 	if _, ok := a.attrs["engine"]; ok {
@@ -142,12 +147,80 @@ func (l *loader) decodeContainer(b *hcl.Block, ctx *hcl.EvalContext) *Container 
 	}
 	l.decodeContainerOptions(c, a)
 	c.Block = *a.blk
+	if c.Confine {
+		l.checkConfine(a, c)
+	}
 	l.checkConfinement(c)
 	l.checkOptionConfinement(c)
 	return c
 }
 
-const confineAdvice = "Give the container its own SELinux type instead: a selinux_module that declares it (container_domain_template) and allows exactly what it needs, and selinux_type on the container. If you really mean it, set allow_unconfined = true."
+// ConfinedModule is the name of the module seconf generates for a container
+// with confine = true, and ConfinedType the type it declares: derived from
+// the container's name alone, so that the same configuration names the same
+// type on every host. '-' and '.', which container names allow and SELinux
+// identifiers do not, become '_'.
+func ConfinedModule(container string) string {
+	return "seconf_" + strings.NewReplacer("-", "_", ".", "_").Replace(container)
+}
+
+// ConfinedType is the SELinux type of a container with confine = true.
+func ConfinedType(container string) string { return ConfinedModule(container) + "_t" }
+
+// checkConfine holds confine = true to what it can mean: the type is
+// seconf's to name, and a privileged container runs without SELinux.
+func (l *loader) checkConfine(a *attrs, c *Container) {
+	rng := a.blk.AttrRange("confine")
+	if _, ok := a.attrs["selinux_type"]; ok {
+		l.errorf(&rng, "Conflicting SELinux type",
+			"container %q: confine = true makes seconf generate the container's type (%s); selinux_type names one. Drop one of them: keep selinux_type to run under a type of your own module.",
+			c.Name, ConfinedType(c.Name))
+		return
+	}
+	if c.Privileged {
+		l.errorf(&rng, "Confine and privileged",
+			"container %q: privileged = true turns SELinux off for the container, so a type of its own would confine nothing. Drop privileged.", c.Name)
+		return
+	}
+	// The generated type manages the engine's container_file_t content
+	// and is entered from it: a label of another kind for that content,
+	// or none at all, leaves it nothing to run.
+	for _, attr := range []string{"security_label_disable", "security_label_file_type"} {
+		if _, ok := a.attrs[attr]; ok {
+			arng := c.AttrRange(attr)
+			l.errorf(&arng, "Confine and "+attr,
+				"container %q: confine = true writes a type for the engine's own labelling (container_file_t content, MCS categories); %s changes that labelling. Drop one of them.", c.Name, attr)
+			return
+		}
+	}
+	c.SELinuxType = ConfinedType(c.Name)
+}
+
+// checkConfinedNames refuses two confined containers whose names map to one
+// generated module (web-1 and web.1), and a selinux_module of that name: one
+// of them would silently replace the other's policy.
+func (l *loader) checkConfinedNames() {
+	taken := map[string]string{}
+	for _, m := range l.cfg.Modules {
+		taken[m.Name] = m.ID()
+	}
+	for _, c := range l.cfg.Containers {
+		if !c.Confine {
+			continue
+		}
+		name := ConfinedModule(c.Name)
+		if other, ok := taken[name]; ok {
+			rng := c.AttrRange("confine")
+			l.errorf(&rng, "Generated module name taken",
+				"container %q: confine = true generates the module %s (type %s), but %s already has that name. Rename one of them.",
+				c.Name, name, ConfinedType(c.Name), other)
+			continue
+		}
+		taken[name] = c.ID()
+	}
+}
+
+const confineAdvice = "Give the container its own SELinux type instead: confine = true (seconf generates a type allowed what the block declares), or a selinux_module that declares one (container_domain_template) and selinux_type on the container. If you really mean it, set allow_unconfined = true."
 
 // checkConfinement refuses the usual ways of switching SELinux off for a
 // container, unless the block opts in explicitly.

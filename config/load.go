@@ -265,6 +265,7 @@ func (l *loader) decode(bodies []*hcl.BodyContent) {
 			l.cfg.Containers = append(l.cfg.Containers, c)
 		}
 	}
+	l.checkConfinedNames()
 	if !l.diags.HasErrors() {
 		l.checkCycles()
 	}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,6 +67,11 @@ func TestLoadErrors(t *testing.T) {
 		{"relabel /var/log", "container \"c\" {\n  image = \"i\"\n  volume {\n    source = \"/var/log\"\n    target = \"/var/log\"\n    relabel = \"private\"\n  }\n}\n", nil, nil, "Relabelling a system directory refused", 3},
 		{"relabel under /usr", "container \"c\" {\n  image = \"i\"\n  volume {\n    source = \"/usr/share\"\n    target = \"/x\"\n    relabel = \"shared\"\n  }\n}\n", nil, nil, "Relabelling a system directory refused", 3},
 		{"undeclared -var", "", nil, map[string]string{"nope": "1"}, "Value for undeclared variable", 0},
+		{"confine with selinux_type", "container \"c\" {\n  image = \"i\"\n  selinux_type = \"logger_t\"\n  confine = true\n}\n", nil, nil, "Conflicting SELinux type", 4},
+		{"confine privileged", "container \"c\" {\n  image = \"i\"\n  confine = true\n  privileged = true\n  allow_unconfined = true\n}\n", nil, nil, "Confine and privileged", 3},
+		{"confine with a file type", "container \"c\" {\n  image = \"i\"\n  confine = true\n  security_label_file_type = \"x_file_t\"\n}\n", nil, nil, "Confine and security_label_file_type", 4},
+		{"confined names collide", "container \"web-1\" {\n  image = \"i\"\n  confine = true\n}\ncontainer \"web.1\" {\n  image = \"i\"\n  confine = true\n}\n", nil, nil, "Generated module name taken", 7},
+		{"confined name is a module's", "selinux_module \"seconf_logger\" {\n  content = \"(type x_t)\"\n  format = \"cil\"\n}\ncontainer \"logger\" {\n  image = \"i\"\n  confine = true\n}\n", nil, nil, "Generated module name taken", 7},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -212,5 +218,35 @@ func TestModuleForms(t *testing.T) {
 func TestPPName(t *testing.T) {
 	if _, err := PPName([]byte("junk")); err == nil {
 		t.Error("junk parsed as a policy package")
+	}
+}
+
+// TestConfinedType: confine = true names the container's type after the
+// container, with what SELinux identifiers cannot hold mapped to '_', and
+// sets it as the container's selinux_type for the renderers.
+func TestConfinedType(t *testing.T) {
+	dir := write(t, map[string]string{"host.hcl": `
+container "web-1.blue" {
+  image   = "i"
+  confine = true
+}
+container "plain" {
+  image = "i"
+}
+`})
+	cfg, _, diags := Load([]string{dir}, Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	got := map[string][2]string{}
+	for _, c := range cfg.Containers {
+		got[c.Name] = [2]string{c.SELinuxType, fmt.Sprint(c.Confine)}
+	}
+	want := map[string][2]string{"web-1.blue": {"seconf_web_1_blue_t", "true"}, "plain": {"", "false"}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Error(d)
+	}
+	if m := ConfinedModule("web-1.blue"); m != "seconf_web_1_blue" {
+		t.Errorf("module %q", m)
 	}
 }

@@ -87,6 +87,7 @@ var tools = map[string]string{
 	"podman":           "podman",
 	"docker":           "docker.io (Fedora: moby-engine)",
 	"ssh-keygen":       "openssh-client",
+	"journalctl":       "systemd",
 }
 
 // trustedDirs are the only directories tools are taken from: never PATH,

@@ -58,13 +58,20 @@ func BenchmarkPlan1000(b *testing.B) {
 // (container-logger, with refpolicy's container module on Debian 12), in
 // process, so that -cpuprofile shows where the time goes. Setup applies it
 // once: a policy commit, several seconds, outside the timed loop.
-func BenchmarkNoChangeApplyExample(b *testing.B) {
+func BenchmarkNoChangeApplyExample(b *testing.B) { benchNoChange(b, "../../examples/container-logger") }
+
+// BenchmarkNoChangeApplyConfined is the same with confine = true: each run
+// also reads the root's policy and file contexts and writes the module
+// again, to find it unchanged.
+func BenchmarkNoChangeApplyConfined(b *testing.B) { benchNoChange(b, "../../examples/confined-logger") }
+
+func benchNoChange(b *testing.B, example string) {
 	root := testenv.PolicyRoot(b)
 	args := []string{"apply", "--root", root}
 	if !testenv.Modules(b, root)["container"] {
 		args = append(args, "--var", "refpolicy_services="+testenv.RefpolicyServices(b), "../../examples/debian12-container-policy")
 	}
-	args = append(args, "../../examples/container-logger")
+	args = append(args, example)
 	var out strings.Builder
 	if code := run(args, &out, &out); code != 0 {
 		b.Fatalf("first apply: exit %d\n%s", code, out.String())

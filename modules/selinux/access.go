@@ -37,13 +37,15 @@ func (p *Provider) checkAccess(ctx context.Context, env *engine.Env, st store, p
 	if !env.Advise {
 		return nil
 	}
+	diags := p.confined
+	p.confined = nil
 	polPath, err := env.Host.FS.Path(path.Join(path.Dir(st.dir), "policy.kern"))
 	if err != nil {
-		return nil
+		return diags
 	}
 	sesearch, err := host.Tool("sesearch")
 	if err != nil {
-		return hcl.Diagnostics{engine.Warnf(nil, "Volume access not checked", "%v", err)}
+		return append(diags, engine.Warnf(nil, "Volume access not checked", "%v", err))
 	}
 	// sesearch parses the root's policy, which is data: it runs in the
 	// compile sandbox, as nobody, with a readable copy of that one file
@@ -74,10 +76,11 @@ func (p *Provider) checkAccess(ctx context.Context, env *engine.Env, st store, p
 		sb = &host.Sandbox{Compile: true, Binds: []host.Bind{{Src: cp, Dst: inSandbox, ReadOnly: true}}}
 		return sb, nil
 	}
-	var diags hcl.Diagnostics
 	for _, c := range env.Config.Containers {
 		t := c.SELinuxType
-		if t == "" || pending[p.typeOwners[t]] {
+		// A confined container's module was written from its volumes, and
+		// what it could not grant is already said.
+		if t == "" || c.Confine || pending[p.typeOwners[t]] {
 			continue
 		}
 		for _, v := range c.Volumes {

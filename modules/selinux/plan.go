@@ -22,7 +22,17 @@ func (p *Provider) planModules(ctx context.Context, env *engine.Env) ([]*engine.
 	if err := env.State.Section(Section, &p.owned); err != nil {
 		return nil, engine.FromError(nil, "Cannot read the state record", err)
 	}
+	// A container with confine = true adds the module seconf generates for
+	// it, owned and pruned like the configuration's own.
+	gen, gdiags := Confined(env.Host, env.Config)
+	if gdiags.HasErrors() {
+		return nil, gdiags
+	}
+	p.confined = gdiags
 	mods := env.Config.Modules
+	for _, g := range gen {
+		mods = append(mods[:len(mods):len(mods)], g.Module)
+	}
 	st := openStore(env.Host.FS)
 	if st.err != nil {
 		return nil, storeError(st)

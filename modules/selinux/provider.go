@@ -51,6 +51,9 @@ type Provider struct {
 	// storeBlocks indexes the CIL blocks of the store's modules, read only
 	// when a module inherits a template the configuration does not declare.
 	storeBlocks blockIndex
+	// confined holds the warnings of the modules generated for confined
+	// containers, which plan prints with the access checks.
+	confined hcl.Diagnostics
 }
 
 // New returns a provider; Close removes what it compiled.

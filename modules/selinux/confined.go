@@ -1,0 +1,211 @@
+package selinux
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"seconf/config"
+	"seconf/engine"
+	"seconf/host"
+	"seconf/modules/selinux/confine"
+	"seconf/modules/selinux/filecontexts"
+	"seconf/modules/selinux/policydb"
+)
+
+// Generated is the module seconf writes for a container with confine = true.
+type Generated struct {
+	Container *config.Container
+	// Module is installed, owned and pruned like the configuration's own
+	// modules; its Content is the .te.
+	Module *config.Module
+}
+
+// Confined generates the modules of the configuration's confined
+// containers from the root's policy (the store's policy.kern) and file
+// contexts, and the build machine's devel headers, which compile them.
+// Errors keep the modules from being installed; warnings name the volumes
+// a module does not grant, and why.
+func Confined(h *host.Host, cfg *config.Config) ([]Generated, hcl.Diagnostics) {
+	var cs []*config.Container
+	for _, c := range cfg.Containers {
+		if c.Confine {
+			cs = append(cs, c)
+		}
+	}
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	first := cs[0].AttrRange("confine")
+	r, err := readRoot(h)
+	if err != nil {
+		return nil, engine.FromError(&first, "Cannot confine containers", err)
+	}
+	return generate(h, cfg, cs, r)
+}
+
+// root is what a generated module is written from besides the declaration.
+type root struct {
+	flavor confine.Flavor
+	pol    *policydb.Policy
+	fc     *filecontexts.Set
+}
+
+func readRoot(h *host.Host) (*root, error) {
+	st := openStore(h.FS)
+	// The root's files are data, perhaps hostile: read with bounds, and
+	// parsed by readers written for untrusted input.
+	read := func(name string) ([]byte, error) {
+		real, err := h.FS.Path(name)
+		if err != nil {
+			return nil, err
+		}
+		return host.ReadUntrusted(real, maxPolicy)
+	}
+	data, err := read(policyPath(st))
+	if err != nil {
+		return nil, fmt.Errorf("read the store's policy: %w; confine = true needs the root's policy store", err)
+	}
+	r := &root{}
+	if r.pol, err = policydb.Parse(data); err != nil {
+		return nil, fmt.Errorf("read the root's policy: %w", err)
+	}
+	if r.fc, err = filecontexts.Open(read, filecontexts.PolicyFile(st.name)); err != nil {
+		return nil, fmt.Errorf("read the root's file contexts: %w", err)
+	}
+	headers, err := confine.ReadHeaders(host.DevelInclude)
+	if err != nil {
+		return nil, err
+	}
+	if r.flavor, err = confine.DetectFlavor(headers); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// ContainerInput is what the module of container c is (or would be)
+// written from: for seconf policy avc, which reads denials against the
+// container's volumes and their labels.
+func ContainerInput(h *host.Host, cfg *config.Config, c *config.Container) (confine.Input, error) {
+	r, err := readRoot(h)
+	if err != nil {
+		return confine.Input{}, err
+	}
+	return r.input(h, cfg, c, declaredNames(cfg.Modules)), nil
+}
+
+func (r *root) input(h *host.Host, cfg *config.Config, c *config.Container, declared map[string]bool) confine.Input {
+	in := confine.Input{Container: c, Flavor: r.flavor, Policy: r.pol, Declared: declared, Labels: map[string]confine.Label{}}
+	mounts := map[string]*config.Mount{}
+	for _, v := range c.Volumes {
+		for _, m := range cfg.Mounts {
+			if m.Name == v.Mount {
+				mounts[v.Source] = m
+			}
+		}
+	}
+	for _, b := range confine.Binds(c) {
+		if !b.Named {
+			in.Labels[b.Source] = volumeLabel(h.FS, r.fc, mounts[b.Source], b.Source)
+		}
+	}
+	return in
+}
+
+func generate(h *host.Host, cfg *config.Config, cs []*config.Container, r *root) ([]Generated, hcl.Diagnostics) {
+	declared := declaredNames(cfg.Modules)
+	var out []Generated
+	var diags hcl.Diagnostics
+	for _, c := range cs {
+		m := confine.Generate(r.input(h, cfg, c, declared))
+		for _, fd := range m.Findings {
+			rng := c.AttrRange("confine")
+			if fd.Volume >= 0 {
+				rng = c.Volumes[fd.Volume].Range
+			} else if fd.Attr != "" {
+				rng = c.AttrRange(fd.Attr)
+			}
+			if fd.Error {
+				diags = append(diags, engine.Errorf(&rng, fd.Summary, "%s", fd.Detail))
+			} else {
+				diags = append(diags, engine.Warnf(&rng, fd.Summary, "%s", fd.Detail))
+			}
+		}
+		out = append(out, Generated{Container: c, Module: &config.Module{
+			Block:    config.Block{Kind: config.KindModule, Name: m.Name, DeclRange: c.AttrRange("confine"), Ranges: map[string]hcl.Range{}},
+			Content:  string(m.Text),
+			Format:   config.FormatTE,
+			Priority: 400,
+			Enabled:  true,
+		}})
+	}
+	return out, diags
+}
+
+// volumeLabel is the label a volume's host path has on the root: the
+// context= of the mount it is on, else what the root's file contexts give
+// it (not what it happens to carry now: an image may not be labelled yet,
+// and a relabel restores the file contexts' answer).
+func volumeLabel(fs host.FS, fc *filecontexts.Set, mnt *config.Mount, src string) confine.Label {
+	if mnt != nil && mnt.SELinuxContext != "" && mnt.Where == src {
+		return confine.Label{Context: mnt.SELinuxContext, From: "mount." + mnt.Name + "'s selinux_context"}
+	}
+	ft := filecontexts.Any
+	if fs.Exists(src) {
+		ft = filecontexts.Regular
+		if _, err := fs.ReadDir(src); err == nil {
+			ft = filecontexts.Directory
+		}
+	}
+	m := fc.Match(src, ft)
+	if m.Spec == nil || m.Spec.None {
+		return confine.Label{From: "the root's file contexts"}
+	}
+	// A path missing from the root is taken for what the deciding spec
+	// says it is: a file if the spec is for files only.
+	file := ft == filecontexts.Regular || ft == filecontexts.Any && m.Spec.Type == filecontexts.Regular
+	return confine.Label{Context: m.Spec.Context.String(), File: file, From: "the root's file contexts"}
+}
+
+var (
+	teDeclRe  = regexp.MustCompile(`(?m)^\s*(?:type|attribute)\s+([A-Za-z0-9_]+)`)
+	teAliasRe = regexp.MustCompile(`(?m)\balias\s+(?:\{([^}]*)\}|([A-Za-z0-9_]+))`)
+	cilDeclRe = regexp.MustCompile(`\((?:type|typeattribute|typealias)\s+([^\s()]+)\s*\)`)
+	nameRe    = regexp.MustCompile(`[A-Za-z0-9_]+`)
+)
+
+// declaredNames lists the types and attributes the configuration's own
+// modules declare, read from their sources: installed in the same
+// transaction, they are there when a generated module needs them (Debian
+// 12's container module is the case in point). A .pp is not read.
+func declaredNames(mods []*config.Module) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range mods {
+		text := m.Content
+		if m.Source != "" {
+			data, err := os.ReadFile(m.Source)
+			if err != nil {
+				continue
+			}
+			text = string(data)
+		}
+		switch m.Format {
+		case config.FormatTE:
+			for _, s := range teDeclRe.FindAllStringSubmatch(text, -1) {
+				out[s[1]] = true
+			}
+			for _, s := range teAliasRe.FindAllStringSubmatch(text, -1) {
+				for _, n := range nameRe.FindAllString(s[1]+" "+s[2], -1) {
+					out[n] = true
+				}
+			}
+		case config.FormatCIL:
+			for _, s := range cilDeclRe.FindAllStringSubmatch(text, -1) {
+				out[s[1]] = true
+			}
+		}
+	}
+	return out
+}
