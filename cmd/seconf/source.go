@@ -285,7 +285,7 @@ func (o *options) runSourceApply(ctx context.Context) error {
 		}
 		if o.json {
 			doc := struct {
-				Source *sourceRecord      `json:"source"`
+				Source *sourceRecord     `json:"source"`
 				Runs   []json.RawMessage `json:"runs"`
 			}{rec, runs}
 			if doc.Runs == nil {

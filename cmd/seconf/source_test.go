@@ -323,7 +323,6 @@ func TestSourceFlags(t *testing.T) {
 	}
 }
 
-
 // Two modules, one needing the other's type: removing the first fails in
 // semodule's transaction, after the units of the same apply were written.
 const (
