@@ -410,3 +410,54 @@ func TestSourceRollback(t *testing.T) {
 		checkOutcome(t, root, outcome{Result: "applied", Commit: fixed, Good: fixed, Checked: true}, "")
 	})
 }
+
+// TestTimerSource installs the timer with a source into an image root: the
+// service runs apply --source with the host's paths, reaches the network,
+// and install warns of what would make every run fail.
+func TestTimerSource(t *testing.T) {
+	root := timerRoot(t)
+	install := []string{"timer", "install", "--root", root, "--seconf-path", "/usr/local/bin/seconf",
+		"--source", "git+https://git.example.com/fleet.git#main", "--allowed-signers", "/etc/seconf/allowed_signers", "--path", "hosts/web/"}
+	_, errs, code := seconf(t, install...)
+	if code != 0 || !strings.Contains(errs, "Warning: --allowed-signers") || !strings.Contains(errs, "no such file") {
+		t.Errorf("install without the allowed signers in the image: exit %d, stderr:\n%s", code, errs)
+	}
+	svc := unitLines(t, root, "seconf-converge.service")
+	for _, tc := range []struct {
+		key  string
+		want []string
+	}{
+		{"ExecStart", []string{`/usr/local/bin/seconf apply --lock-timeout=15m0s "--source=git+https://git.example.com/fleet.git#main" --allowed-signers=/etc/seconf/allowed_signers --path=hosts/web`}},
+		{"RestrictAddressFamilies", []string{"AF_UNIX AF_NETLINK AF_INET AF_INET6"}},
+		{"After", []string{"network-online.target"}},
+		{"Wants", []string{"network-online.target"}},
+	} {
+		if d := cmp.Diff(tc.want, svc[tc.key]); d != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.key, d)
+		}
+	}
+	// With the file in place and root's alone, nothing to warn about, and
+	// nothing to change.
+	writeAt(t, root, "etc/seconf/allowed_signers", testenv.SSHSigner(t, "alice").Allowed)
+	out, errs, code := seconf(t, install...)
+	if code != 0 || errs != "" || !strings.Contains(out, "nothing to do") {
+		t.Errorf("install again: exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"relative-signers", []string{"--allowed-signers", "allowed_signers"}, "give its absolute path on the target host"},
+		{"source-and-path", []string{"--allowed-signers", "/etc/seconf/allowed_signers", "/etc/seconf"}, "--source replaces PATH"},
+		{"no-signers", nil, "--source needs --allowed-signers"},
+		{"ext", []string{"--allowed-signers", "/etc/seconf/allowed_signers", "--source", "git+ext::x"}, "remote helpers"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"timer", "install", "--root", root, "--seconf-path", "/usr/local/bin/seconf", "--source", "git+https://git.example.com/fleet.git"}, tc.args...)
+			if _, errs, code := seconf(t, args...); code != 1 || !strings.Contains(errs, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 1 and %q", code, errs, tc.want)
+			}
+		})
+	}
+}

@@ -32,6 +32,14 @@ var renderCases = []struct {
 		Vars:   []string{"refpolicy_services=/usr/local/share/refpolicy", "motd=50% off $HOME"},
 		Every:  90 * time.Minute,
 	}},
+	// A source instead of paths: the service also reaches the network.
+	{"source", Settings{
+		Seconf:         "/usr/local/bin/seconf",
+		Source:         "git+https://git.example.com/fleet%20conf.git#main",
+		AllowedSigners: "/etc/seconf/allowed_signers",
+		SourcePath:     "hosts/web",
+		Vars:           []string{"site=paris"},
+	}},
 	// Every character systemd reads specially in an Exec line.
 	{"awkward-paths", Settings{
 		Seconf: `/opt/my tools/se%conf$1`,
@@ -117,6 +125,11 @@ func TestRenderRefuses(t *testing.T) {
 		{"too-often", func(s *Settings) { s.Every = 30 * time.Second }, "at least 1m0s"},
 		{"fractional", func(s *Settings) { s.Every = 90*time.Second + time.Millisecond }, "whole seconds"},
 		{"newline", func(s *Settings) { s.Paths = []string{"/etc/sec\nonf"} }, "control character"},
+		{"source-and-paths", func(s *Settings) { s.Source, s.AllowedSigners = "git+https://x/y.git", "/etc/a" }, "give one or the other"},
+		{"source-no-signers", func(s *Settings) { s.Paths, s.Source = nil, "git+https://x/y.git" }, "needs its allowed signers"},
+		{"source-relative-signers", func(s *Settings) {
+			s.Paths, s.Source, s.AllowedSigners = nil, "git+https://x/y.git", "allowed"
+		}, "not an absolute path"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := ok
