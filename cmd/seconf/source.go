@@ -93,6 +93,9 @@ type sourceRecord struct {
 type goodCommit struct {
 	gitsource.Commit
 	Applied time.Time `json:"applied"`
+	// Signers is the sha256 of the allowed-signers file the commit was
+	// verified against: while both stay the same, so does the answer.
+	Signers string `json:"allowed_signers_sha256,omitempty"`
 }
 
 func loadSourceRecord(st *engine.State) (*sourceRecord, error) {
@@ -177,14 +180,18 @@ func (o *options) fetchVerified(ctx context.Context, src *gitsource.Source, old 
 	if err != nil {
 		return nil, "", err
 	}
-	// Verified on every run, not only when the commit is new: a key taken
-	// out of the allowed signers stops its commits at once.
-	c, err := src.Verify(ctx, id)
+	digest, err := src.SignersDigest()
 	if err != nil {
-		return &gitsource.Commit{ID: id}, "", err
+		return nil, "", err
 	}
-	if good != nil && good.ID == id && old.Path == src.Path {
-		c.Tree = good.Tree // the same commit and directory: no need to ask git
+	var c gitsource.Commit
+	if good != nil && good.ID == id && old.Path == src.Path && good.Signers == digest {
+		// The commit, directory and allowed signers of the last good run:
+		// its verification and tree stand. A key taken out of the file
+		// changes the digest, and the commit is verified again.
+		c = good.Commit
+	} else if c, err = src.Verify(ctx, id); err != nil {
+		return &gitsource.Commit{ID: id}, "", err
 	}
 	if good != nil && !o.source.allowRewind {
 		ok, err := src.Descends(ctx, id, good.ID)
@@ -346,10 +353,16 @@ func (o *options) runSourceApply(ctx context.Context) error {
 	applyErr := apply(dir)
 	if applyErr == nil {
 		rec.Result, rec.Error, rec.Rollback = resultApplied, "", ""
-		var err error
-		if rec.Good == nil || rec.Good.ID != c.ID || rec.Good.Tree != c.Tree {
-			rec.Good = &goodCommit{Commit: *c, Applied: time.Now().UTC()}
-			err = src.KeepGood(ctx, c.ID)
+		digest, err := src.SignersDigest()
+		if err == nil && (rec.Good == nil || rec.Good.ID != c.ID || rec.Good.Tree != c.Tree || rec.Good.Signers != digest) {
+			if rec.Good == nil || rec.Good.ID != c.ID {
+				err = src.KeepGood(ctx, c.ID)
+			}
+			applied := time.Now().UTC()
+			if rec.Good != nil && rec.Good.ID == c.ID {
+				applied = rec.Good.Applied
+			}
+			rec.Good = &goodCommit{Commit: *c, Applied: applied, Signers: digest}
 		}
 		if err == nil {
 			err = src.Prune(c.Tree)

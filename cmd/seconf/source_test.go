@@ -234,6 +234,19 @@ func TestSourceConverges(t *testing.T) {
 			}
 			checkOutcome(t, f.root, outcome{Result: "applied", Commit: v1, Good: v1, Checked: true}, "")
 		}},
+		{"key-taken-out", func(t *testing.T) {
+			// alice signed the commit the host runs; once her key leaves
+			// the file, the same commit is refused on the next run.
+			keep, _ := os.ReadFile(f.allowed)
+			os.WriteFile(f.allowed, []byte(f.mallory.Allowed), 0o644)
+			refused(t, "signed by a key that is not in", v1, f.args("apply"))
+			checkOutcome(t, f.root, outcome{Result: "refused", Commit: v1, Good: v1, Checked: true, Code: 2}, "not in")
+			os.WriteFile(f.allowed, keep, 0o644)
+			if out := mustSeconf(t, 0, f.args("apply")...); !strings.Contains(out, "No changes.") {
+				t.Errorf("apply with the key back:\n%s", out)
+			}
+			checkOutcome(t, f.root, outcome{Result: "applied", Commit: v1, Good: v1, Checked: true}, "")
+		}},
 		{"fetch-failure", func(t *testing.T) {
 			f.srv.Stop()
 			refused(t, "fetch failed", v1, f.args("apply"))

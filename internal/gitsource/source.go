@@ -3,6 +3,7 @@ package gitsource
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -307,6 +308,17 @@ func (s *Source) refusal(ctx context.Context, id, msg string, pgp bool) string {
 		return "its signature is not good"
 	}
 	return "its signature is not good: " + strings.ReplaceAll(msg, "\n", "; ")
+}
+
+// SignersDigest is the sha256 of the allowed-signers file: a commit
+// verified against the same file, at the same commit, verifies the same
+// (git checks a key's validity at the commit's time, not now).
+func (s *Source) SignersDigest() (string, error) {
+	data, err := os.ReadFile(s.AllowedSigners)
+	if err != nil {
+		return "", fmt.Errorf("--allowed-signers: %w", err)
+	}
+	return fmt.Sprintf("%x", sha256.Sum256(data)), nil
 }
 
 // openPGP reports whether the allowed signers are OpenPGP keys (an armored
