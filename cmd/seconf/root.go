@@ -117,7 +117,7 @@ and nothing is recorded.`,
 	plan.Flags().BoolVar(&o.detailed, "detailed-exitcode", false, "exit 2 when changes are pending, 0 when there are none")
 
 	apply := &cobra.Command{
-		Use:   "apply PATH...",
+		Use:   "apply {PATH... | --source git+URL[#REF] --allowed-signers FILE}",
 		Short: "Converge the host to the configuration",
 		Long: `apply plans, prints the plan and carries it out without asking: policy modules
 in one semodule transaction, then unit files. It holds a lock on the root, so a

@@ -33,7 +33,7 @@ func (so *sourceOptions) set() bool { return so.spec != "" }
 // adds --allow-rewind too, which a timer must never carry.
 func addSourceFlags(c *cobra.Command, so *sourceOptions, oneOff bool) {
 	f := c.Flags()
-	f.StringVar(&so.spec, "source", "", "take the configuration from git: `git+URL[#REF]` (https, http, ssh, git or file; REF a branch or tag, default the remote's HEAD) instead of PATH")
+	f.StringVar(&so.spec, "source", "", "take the configuration from git instead of PATH: an https, http, ssh, git or file `git+URL[#REF]`, REF a branch or tag (default: the remote's HEAD)")
 	f.StringVar(&so.allowedSigners, "allowed-signers", "", "with --source: the keys a commit must be signed by, an SSH allowed-signers `FILE` (ssh-keygen(1)) or OpenPGP public keys (gpg --export)")
 	f.StringVar(&so.path, "path", "", "with --source: the configuration's `DIR` inside the repository (default its top)")
 	if oneOff {

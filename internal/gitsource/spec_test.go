@@ -97,3 +97,29 @@ func TestCleanPath(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParse: whatever Parse accepts is a URL of an allowed transport that
+// git cannot read as an option or a remote helper, and a ref that is no
+// revision expression, and it writes back as it was read.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"git+https://git.example.com/fleet.git#main", "git+ssh://git@h:22/r.git", "git+file:///srv/r.git",
+		"git+ext::sh -c x", "git+-u/x", "git+ssh://-oProxyCommand=x/y", "git+https://h/r.git#a..b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		sp, err := Parse(in)
+		if err != nil {
+			return
+		}
+		if sp.String() != in {
+			t.Errorf("Parse(%q).String() = %q", in, sp.String())
+		}
+		scheme, _, _ := strings.Cut(sp.URL, "://")
+		if !schemes[scheme] || strings.HasPrefix(sp.URL, "-") || strings.Contains(sp.URL, "::") || strings.ContainsAny(sp.URL, " \t\n\r\x00") {
+			t.Errorf("Parse(%q) accepted URL %q", in, sp.URL)
+		}
+		if sp.Ref != "" && (strings.HasPrefix(sp.Ref, "-") || strings.ContainsAny(sp.Ref, ":^~ @{\\*?[") || strings.Contains(sp.Ref, "..")) {
+			t.Errorf("Parse(%q) accepted ref %q", in, sp.Ref)
+		}
+	})
+}
