@@ -313,3 +313,22 @@ func TestAllowedSignersFile(t *testing.T) {
 		t.Errorf("relative path: %v", err)
 	}
 }
+
+// TestFetchTag follows an annotated tag: the commit it names is what
+// Fetch returns, not the tag object.
+func TestFetchTag(t *testing.T) {
+	f := newFixture(t)
+	alice := testenv.SSHSigner(t, "alice")
+	a := f.repo.Commit(alice, "a", map[string]string{"x": "a"})
+	testenv.Git(t, f.repo.Dir, nil, "tag", "-a", "-m", "release", "v1.0")
+	f.repo.Commit(alice, "b", map[string]string{"x": "b"})
+	f.spec.Ref = "v1.0"
+	src := f.source(t, "", alice)
+	id, err := src.Fetch(context.Background())
+	if err != nil || id != a {
+		t.Fatalf("Fetch of tag v1.0 = %s, %v; want the tagged commit %s", id, err, a)
+	}
+	if c, err := src.Verify(context.Background(), id); err != nil || c.Signer != "alice@example.com" {
+		t.Errorf("Verify = %+v, %v", c, err)
+	}
+}
