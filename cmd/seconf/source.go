@@ -67,6 +67,7 @@ const (
 	resultFailed      = "failed"       // its apply failed; the last good one was applied again
 	resultRefused     = "refused"      // not signed by an allowed key, not descending, or not checked out
 	resultFetchFailed = "fetch-failed" // the ref could not be fetched
+	resultError       = "error"        // neither: the allowed signers, git, the disk
 )
 
 // sourceRecord is the source's section of the state record: how the last
@@ -138,8 +139,8 @@ func saveSourceRecord(h *host.Host, old, rec *sourceRecord) error {
 	return nil
 }
 
-// newSource checks the flags and opens seconf's repository.
-func (o *options) newSource(ctx context.Context, h *host.Host) (*gitsource.Source, error) {
+// newSource checks the flags. Open makes seconf's repository.
+func (o *options) newSource(h *host.Host) (*gitsource.Source, error) {
 	spec, err := gitsource.Parse(o.source.spec)
 	if err != nil {
 		return nil, err
@@ -151,11 +152,11 @@ func (o *options) newSource(ctx context.Context, h *host.Host) (*gitsource.Sourc
 	if err != nil {
 		return nil, err
 	}
-	src := &gitsource.Source{Host: h, Spec: spec, AllowedSigners: signers, Path: o.source.path}
-	if err := src.Open(ctx); err != nil {
+	p, err := gitsource.CleanPath(o.source.path)
+	if err != nil {
 		return nil, err
 	}
-	return src, nil
+	return &gitsource.Source{Host: h, Spec: spec, AllowedSigners: signers, Path: p}, nil
 }
 
 // sourceErr says what a failed run means for the host.
@@ -232,8 +233,11 @@ func (o *options) runSourcePlan(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
-	src, err := o.newSource(ctx, h)
+	src, err := o.newSource(h)
 	if err != nil {
+		return err
+	}
+	if err := src.Open(ctx); err != nil {
 		return err
 	}
 	st, err := engine.LoadState(h)
@@ -268,7 +272,7 @@ func (o *options) runSourceApply(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
-	src, err := o.newSource(ctx, h)
+	src, err := o.newSource(h)
 	if err != nil {
 		return err
 	}
@@ -311,14 +315,25 @@ func (o *options) runSourceApply(ctx context.Context) error {
 		return runErr
 	}
 
-	c, dir, err := o.fetchVerified(ctx, src, old)
+	// A run that cannot even start (the allowed signers are not root's
+	// alone, no git) is recorded too: a dashboard must see it.
+	err = src.Open(ctx)
+	var c *gitsource.Commit
+	var dir string
+	if err == nil {
+		c, dir, err = o.fetchVerified(ctx, src, old)
+	}
 	if err != nil {
 		var fe *gitsource.FetchError
-		rec.Result, rec.Error = resultRefused, err.Error()
-		if errors.As(err, &fe) {
+		var re *gitsource.RefusedError
+		rec.Error = err.Error()
+		switch {
+		case errors.As(err, &fe):
 			rec.Result = resultFetchFailed
-		} else if c != nil {
-			rec.Commit = c
+		case errors.As(err, &re):
+			rec.Result, rec.Commit = resultRefused, c
+		default:
+			rec.Result = resultError
 		}
 		return finish(sourceErr(spec, err, rec.Good))
 	}

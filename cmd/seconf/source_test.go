@@ -247,6 +247,12 @@ func TestSourceConverges(t *testing.T) {
 			}
 			checkOutcome(t, f.root, outcome{Result: "applied", Commit: v1, Good: v1, Checked: true}, "")
 		}},
+		{"signers-writable-by-others", func(t *testing.T) {
+			os.Chmod(f.allowed, 0o666)
+			refused(t, "writable by group or others", v1, f.args("apply"))
+			checkOutcome(t, f.root, outcome{Result: "error", Commit: v1, Good: v1, Checked: true, Code: 2}, "chmod go-w")
+			os.Chmod(f.allowed, 0o644)
+		}},
 		{"fetch-failure", func(t *testing.T) {
 			f.srv.Stop()
 			refused(t, "fetch failed", v1, f.args("apply"))

@@ -243,6 +243,8 @@ func printSource(w io.Writer, r *sourceRecord, now time.Time) {
 		fmt.Fprintf(w, "  Last run: REFUSED %s: %s\n", since, oneLine(r.Error))
 	case resultFetchFailed:
 		fmt.Fprintf(w, "  Last run: FETCH FAILED %s: %s\n", since, oneLine(r.Error))
+	case resultError:
+		fmt.Fprintf(w, "  Last run: ERROR %s: %s\n", since, oneLine(r.Error))
 	}
 	if g := r.Good; g != nil {
 		fmt.Fprintf(w, "  Last good: commit %s, applied %s; the host runs it.\n", commit(&g.Commit), g.Applied.UTC().Format(time.RFC3339))

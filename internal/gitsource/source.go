@@ -123,6 +123,9 @@ func (s *Source) Open(ctx context.Context) error {
 	if err := CheckAllowedSigners(s.AllowedSigners); err != nil {
 		return err
 	}
+	if _, err := host.Tool("git"); err != nil {
+		return err
+	}
 	p, err := CleanPath(s.Path)
 	if err != nil {
 		return err
