@@ -320,6 +320,7 @@ func testSourceTimer(t *testing.T, m *machine, share, cfg string) {
 	if r := m.prop("seconf-converge.service", "Result"); r != "success" {
 		t.Fatalf("seconf-converge.service from the source: %s\n%s", r, journal())
 	}
+	t.Logf("the timer's run from the source:\n%s", journal())
 	if got := m.must("cat", webFile); !strings.Contains(got, "v3") {
 		t.Errorf("the source's commit did not reach %s:\n%s", webFile, got)
 	}
@@ -341,6 +342,8 @@ func testSourceTimer(t *testing.T, m *machine, share, cfg string) {
 	}
 	if j := journal(); !strings.Contains(j, "commit "+bad[:12]+" refused: not signed; nothing was changed; the host stays on commit "+v3[:12]) {
 		t.Errorf("the journal does not say why:\n%s", j)
+	} else {
+		t.Logf("the run on an unsigned commit, in the journal:\n%s", j[strings.LastIndex(j, "Error: source"):])
 	}
 	var st struct {
 		Source struct {
