@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"seconf/host"
+	"seconf/internal/testenv"
 )
 
 func sh(t *testing.T, env []string, name string, args ...string) string {
@@ -268,4 +270,90 @@ func testOnline(t *testing.T, suite string) {
 	if st := m.prop("seconf-converge.timer", "ActiveState"); st != "inactive" {
 		t.Errorf("after timer remove the timer is %s", st)
 	}
+
+	// The configuration as it is now (web and the mount), from git.
+	testSourceTimer(t, m, share, strings.Replace(onlineConfig, onlineConfig[strings.Index(onlineConfig, `container "plain"`):], "", 1))
+}
+
+// testSourceTimer installs the timer with a source: a repository the test
+// signs on this side and git daemon serves inside the machine, on its own
+// loopback (the machine has a private network). The service fetches,
+// verifies and converges under its sandbox (RestrictAddressFamilies= now
+// with AF_INET); an unsigned commit is refused, fails the service, and
+// changes nothing.
+func testSourceTimer(t *testing.T, m *machine, share, cfg string) {
+	alice := testenv.SSHSigner(t, "alice")
+	if err := os.WriteFile(filepath.Join(share, "allowed_signers"), []byte(alice.Allowed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	repo := testenv.NewGitRepo(t, filepath.Join(share, "repos", "fleet"))
+	commit := func(s *testenv.Signer, version string) string {
+		return repo.Commit(s, version, map[string]string{"hosts/web/host.hcl": strings.ReplaceAll(cfg, "%VERSION%", version)})
+	}
+	v3 := commit(alice, "v3")
+	m.must("systemd-run", "--unit=e2e-git-daemon", "/usr/bin/git", "daemon", "--reuseaddr", "--listen=127.0.0.1",
+		"--base-path=/opt/e2e/repos", "--export-all")
+	const url = "git://127.0.0.1/fleet/.git"
+	for i := 0; ; i++ {
+		if _, err := m.run("git", "ls-remote", url); err == nil {
+			break
+		} else if i == 50 {
+			t.Fatalf("git daemon does not answer in the machine: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	webFile := "/etc/systemd/system/web.service"
+	if m.prop("web.service", "SourcePath") != "" {
+		webFile = "/etc/containers/systemd/web.container"
+	}
+	m.must("/opt/e2e/bin/seconf", "timer", "install", "--every", "1m", "--source", "git+"+url+"#main",
+		"--allowed-signers", "/opt/e2e/allowed_signers", "--path", "hosts/web")
+	if fam := m.prop("seconf-converge.service", "RestrictAddressFamilies"); !strings.Contains(fam, "AF_INET") {
+		t.Errorf("the service may not reach the network: RestrictAddressFamilies=%s", fam)
+	}
+	web := m.prop("web.service", "InvocationID")
+	journal := func() string {
+		out, _ := m.run("journalctl", "-u", "seconf-converge.service", "-o", "cat", "--no-pager")
+		return out
+	}
+	m.must("systemctl", "start", "seconf-converge.service")
+	if r := m.prop("seconf-converge.service", "Result"); r != "success" {
+		t.Fatalf("seconf-converge.service from the source: %s\n%s", r, journal())
+	}
+	t.Logf("the timer's run from the source:\n%s", journal())
+	if got := m.must("cat", webFile); !strings.Contains(got, "v3") {
+		t.Errorf("the source's commit did not reach %s:\n%s", webFile, got)
+	}
+	if m.prop("web.service", "InvocationID") == web || m.prop("web.service", "ActiveState") != "active" {
+		t.Error("web.service was not restarted into the source's version")
+	}
+	if j := journal(); !strings.Contains(j, "commit "+v3[:12]+", signed by alice@example.com") || !strings.Contains(j, "container.web: update done") {
+		t.Errorf("the journal lacks the commit or the restart:\n%s", j)
+	}
+
+	// An unsigned commit: the service fails, the host stays on v3.
+	web = m.prop("web.service", "InvocationID")
+	bad := commit(nil, "v4")
+	if _, err := m.run("systemctl", "start", "seconf-converge.service"); err == nil {
+		t.Error("the service succeeded on an unsigned commit")
+	}
+	if got := m.must("cat", webFile); strings.Contains(got, "v4") || m.prop("web.service", "InvocationID") != web {
+		t.Errorf("the unsigned commit changed the host:\n%s", got)
+	}
+	if j := journal(); !strings.Contains(j, "commit "+bad[:12]+" refused: not signed; nothing was changed; the host stays on commit "+v3[:12]) {
+		t.Errorf("the journal does not say why:\n%s", j)
+	} else {
+		t.Logf("the run on an unsigned commit, in the journal:\n%s", j[strings.LastIndex(j, "Error: source"):])
+	}
+	var st struct {
+		Source struct {
+			Result   string
+			LastGood struct{ ID string } `json:"last_good"`
+		}
+	}
+	out, _ := m.run("/opt/e2e/bin/seconf", "status", "--json")
+	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Source.Result != "refused" || st.Source.LastGood.ID != v3 {
+		t.Errorf("status --json: %+v (%v)\n%s", st, err, out)
+	}
+	m.must("/opt/e2e/bin/seconf", "timer", "remove")
 }

@@ -2,12 +2,10 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,17 +15,13 @@ import (
 	"seconf/internal/testenv"
 )
 
-var update = flag.Bool("update", false, "rewrite examples/cloud-init/user-data.yaml's files from examples/container-logger")
-
-const (
-	userData     = "../../examples/cloud-init/user-data.yaml"
-	userDataFrom = "../../examples/container-logger"
-	userDataDir  = "/etc/seconf/"
-)
+const userData = "../../examples/cloud-init/user-data.yaml"
 
 type cloudConfig struct {
+	Packages   []string `yaml:"packages"`
 	WriteFiles []struct {
 		Path        string `yaml:"path"`
+		Owner       string `yaml:"owner"`
 		Content     string `yaml:"content"`
 		Encoding    string `yaml:"encoding"`
 		Permissions string `yaml:"permissions"`
@@ -35,45 +29,19 @@ type cloudConfig struct {
 	Runcmd [][]string `yaml:"runcmd"`
 }
 
-// exampleFiles reads the files the user-data must carry, by base name.
-func exampleFiles(t *testing.T) map[string][]byte {
-	t.Helper()
-	ents, err := os.ReadDir(userDataFrom)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string][]byte{}
-	for _, e := range ents {
-		if e.Type().IsRegular() {
-			data, err := os.ReadFile(filepath.Join(userDataFrom, e.Name()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			out[e.Name()] = data
-		}
-	}
-	return out
-}
+// The source the example follows, and where its allowed signers go.
+const (
+	exampleSource  = "git+https://git.example.com/fleet.git#main"
+	exampleSigners = "/etc/seconf/allowed_signers"
+)
 
 // TestCloudInitUserData holds the cloud-init example to what it must do:
-// carry examples/container-logger's files byte for byte into /etc/seconf
-// (go test -update rewrites them), then apply them, install the timer and
-// report how the first converge went.
+// write an allowed-signers file ssh-keygen reads, root's alone; apply from
+// the source and install the timer with the same source, then report with
+// status. Then it runs the example's own commands, as written but for the
+// repository (one served on the loopback, whose hosts/logger a test key
+// signed) and the key, against a fresh root: they converge it.
 func TestCloudInitUserData(t *testing.T) {
-	want := exampleFiles(t)
-	if *update {
-		src, err := os.ReadFile(userData)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := replaceContents(src, want)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(userData, out, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	src, err := os.ReadFile(userData)
 	if err != nil {
 		t.Fatal(err)
@@ -85,53 +53,82 @@ func TestCloudInitUserData(t *testing.T) {
 	if err := yaml.Unmarshal(src, &cc); err != nil {
 		t.Fatal(err)
 	}
-	got := map[string][]byte{}
+	for _, pkg := range []string{"git", "openssh-client"} {
+		if !slices.Contains(cc.Packages, pkg) {
+			t.Errorf("packages lack %s, which fetching and verifying need", pkg)
+		}
+	}
+	var signers string
 	for _, f := range cc.WriteFiles {
-		name, ok := strings.CutPrefix(f.Path, userDataDir)
-		if !ok {
+		if f.Path != exampleSigners {
 			continue
 		}
-		if f.Encoding != "" {
-			t.Errorf("%s: encoding %q; write it as text so that a person can read it", f.Path, f.Encoding)
+		if f.Owner != "root:root" || f.Permissions != "0644" || f.Encoding != "" {
+			t.Errorf("%s: owner %q, permissions %q, encoding %q; want root:root, 0644, text", f.Path, f.Owner, f.Permissions, f.Encoding)
 		}
-		got[name] = []byte(f.Content)
+		signers = f.Content
 	}
-	const fix = "go test ./cmd/seconf -run TestCloudInitUserData -update rewrites them"
-	if d := cmp.Diff(sortedKeys(want), sortedKeys(got)); d != "" {
-		t.Errorf("files in %s against %s (-example +user-data):\n%s", userDataDir, userDataFrom, d)
-	}
-	for name, data := range want {
-		if g, ok := got[name]; ok {
-			if d := cmp.Diff(string(data), string(g)); d != "" {
-				t.Errorf("%s in %s differs from %s (%s) (-example +user-data):\n%s", name, userData, userDataFrom, fix, d)
-			}
+	keygen := testenv.Tool(t, "", "ssh-keygen", "install openssh-client")
+	keys := 0
+	for _, l := range strings.Split(signers, "\n") {
+		if l = strings.TrimSpace(l); l == "" || strings.HasPrefix(l, "#") {
+			continue
 		}
+		f := strings.Fields(l)
+		i := slices.IndexFunc(f, func(s string) bool { return strings.HasPrefix(s, "ssh-") || strings.HasPrefix(s, "ecdsa-") })
+		if i < 1 || i+1 >= len(f) {
+			t.Errorf("allowed signers line %q: want PRINCIPAL [OPTIONS] KEYTYPE KEY", l)
+			continue
+		}
+		pub := filepath.Join(t.TempDir(), "key.pub")
+		os.WriteFile(pub, []byte(f[i]+" "+f[i+1]+"\n"), 0o644)
+		if out, err := exec.Command(keygen, "-l", "-f", pub).CombinedOutput(); err != nil {
+			t.Errorf("allowed signers line %q: ssh-keygen -l: %v\n%s", l, err, out)
+		}
+		keys++
 	}
+	if keys == 0 {
+		t.Errorf("no key in %s", exampleSigners)
+	}
+	sourceFlags := []string{"--source", exampleSource, "--allowed-signers", exampleSigners, "--path", "hosts/logger"}
 	wantCmds := [][]string{
-		{"/usr/local/bin/seconf", "apply", "/etc/seconf"},
-		{"/usr/local/bin/seconf", "timer", "install", "/etc/seconf"},
-		{"/usr/local/bin/seconf", "status", "--detailed-exitcode", "/etc/seconf"},
+		append([]string{"/usr/local/bin/seconf", "apply"}, sourceFlags...),
+		append([]string{"/usr/local/bin/seconf", "timer", "install"}, sourceFlags...),
+		{"/usr/local/bin/seconf", "status", "--detailed-exitcode"},
 	}
 	if d := cmp.Diff(wantCmds, cc.Runcmd); d != "" {
-		t.Errorf("runcmd (-want +got):\n%s", d)
+		t.Fatalf("runcmd (-want +got):\n%s", d)
 	}
-	// What cloud-init writes is a configuration seconf accepts.
-	dir := t.TempDir()
-	for name, data := range got {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			t.Fatal(err)
+
+	// The commands as written, on a root, from a served repository.
+	root := unitRoot(t)
+	f := newFleet(t, root)
+	f.repo.Commit(f.alice, "logger", map[string]string{"hosts/logger/host.hcl": mountHCL("1m")})
+	writeAt(t, root, exampleSigners, f.alice.Allowed)
+	for _, argv := range cc.Runcmd {
+		args := slices.Clone(argv[1:])
+		n := 1
+		if args[0] == "timer" {
+			n = 2
+		}
+		args = slices.Insert(args, n, "--root", root)
+		for i, a := range args {
+			switch {
+			case a == exampleSource:
+				args[i] = f.source
+			case a == exampleSigners && args[0] == "apply":
+				// apply reads it on the machine it runs on; timer install
+				// writes the target's path into the service.
+				args[i] = filepath.Join(root, exampleSigners)
+			}
+		}
+		if out, errs, code := seconf(t, args...); code != 0 {
+			t.Errorf("seconf %s: exit %d\n%s\n%s", strings.Join(args, " "), code, out, errs)
 		}
 	}
-	mustSeconf(t, 0, "validate", dir)
-}
-
-func sortedKeys(m map[string][]byte) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
+	if !strings.Contains(readAt(t, root, scratchUnit), "size=1m") {
+		t.Error("the example's commands did not converge the root")
 	}
-	sort.Strings(out)
-	return out
 }
 
 // TestCloudInitSchema runs cloud-init's own validator on the example.
@@ -141,66 +138,4 @@ func TestCloudInitSchema(t *testing.T) {
 	if err != nil || !bytes.Contains(out, []byte("Valid cloud-config")) {
 		t.Errorf("cloud-init schema --config-file %s: %v\n%s", userData, err, out)
 	}
-}
-
-// pathLine and contentLine find a write_files entry and its literal block.
-var (
-	pathLine    = regexp.MustCompile(`^  - path: (\S+)$`)
-	contentLine = regexp.MustCompile(`^    content: \|$`)
-)
-
-// replaceContents rewrites the literal block of every write_files entry
-// for /etc/seconf/NAME with files[NAME], leaving every other line alone.
-// Block lines are indented six spaces; the block ends at the first
-// non-empty line indented less, and the blank lines before it stay.
-func replaceContents(src []byte, files map[string][]byte) ([]byte, error) {
-	lines := strings.SplitAfter(string(src), "\n")
-	var out strings.Builder
-	name := ""
-	done := map[string]bool{}
-	for i := 0; i < len(lines); i++ {
-		l := lines[i]
-		out.WriteString(l)
-		if m := pathLine.FindStringSubmatch(strings.TrimSuffix(l, "\n")); m != nil {
-			name, _ = strings.CutPrefix(m[1], userDataDir)
-			continue
-		}
-		data, ok := files[name]
-		if !ok || !contentLine.MatchString(strings.TrimSuffix(l, "\n")) {
-			continue
-		}
-		j := i + 1
-		for j < len(lines) && (strings.HasPrefix(lines[j], "      ") || strings.TrimSpace(lines[j]) == "") {
-			j++
-		}
-		for j > i+1 && strings.TrimSpace(lines[j-1]) == "" {
-			j--
-		}
-		for _, dl := range strings.SplitAfter(string(data), "\n") {
-			if strings.TrimSpace(dl) != "" {
-				out.WriteString("      " + dl)
-			} else if dl != "" {
-				out.WriteString("\n")
-			}
-		}
-		done[name] = true
-		i = j - 1
-	}
-	var missing []string
-	for n := range files {
-		if !done[n] {
-			missing = append(missing, n)
-		}
-	}
-	sort.Strings(missing)
-	if len(missing) > 0 {
-		return nil, &missingError{missing}
-	}
-	return []byte(out.String()), nil
-}
-
-type missingError struct{ names []string }
-
-func (e *missingError) Error() string {
-	return "add a write_files entry (path: " + userDataDir + "NAME, content: |) by hand for: " + strings.Join(e.names, ", ")
 }

@@ -41,6 +41,8 @@ type options struct {
 	stdout      io.Writer
 	stderr      io.Writer
 	files       map[string]*hcl.File // the loaded configuration, for diagnostics
+	source      sourceOptions        // --source and its flags (source.go)
+	lastDiags   hcl.Diagnostics      // of the last load or plan, for the source's record
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
@@ -99,18 +101,27 @@ image builds and tests use it.`,
 	}
 
 	plan := &cobra.Command{
-		Use:   "plan PATH...",
+		Use:   "plan {PATH... | --source git+URL[#REF] --allowed-signers FILE}",
 		Short: "Show what apply would change, changing nothing",
 		Long: `plan compares the configuration with the host and prints what apply would do.
 Exit status: 0 success, 1 error; with --detailed-exitcode, 0 no changes,
-1 error, 2 changes pending.`,
-		Args: cobra.MinimumNArgs(1),
-		RunE: func(c *cobra.Command, args []string) error { return o.runPlan(c.Context(), args) },
+1 error, 2 changes pending.
+
+With --source, the configuration is the ref's commit, fetched, verified and
+checked out as apply would (into seconf's cache under /var/lib/seconf/source),
+and nothing is recorded.`,
+		Args: o.pathArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if o.source.set() {
+				return o.runSourcePlan(c.Context())
+			}
+			return o.runPlan(c.Context(), args)
+		},
 	}
 	plan.Flags().BoolVar(&o.detailed, "detailed-exitcode", false, "exit 2 when changes are pending, 0 when there are none")
 
 	apply := &cobra.Command{
-		Use:   "apply PATH...",
+		Use:   "apply {PATH... | --source git+URL[#REF] --allowed-signers FILE}",
 		Short: "Converge the host to the configuration",
 		Long: `apply plans, prints the plan and carries it out without asking: policy modules
 in one semodule transaction, then unit files. It holds a lock on the root, so a
@@ -124,15 +135,29 @@ override = true: seconf then installs its own copy at a higher priority of its
 own and leaves the other in place, to take over again when the block goes.
 A selinux_module with no source and enabled = false disables the installed
 module of that name; removing the block enables it again. plan and apply read
-the policy store, which only root can.`,
-		Args: cobra.MinimumNArgs(1),
-		RunE: func(c *cobra.Command, args []string) error { return o.runApply(c.Context(), args) },
+the policy store, which only root can.
+
+With --source git+URL[#REF] --allowed-signers FILE instead of PATH, the
+configuration comes from git: seconf fetches the ref, refuses a commit that is
+not signed by a key in FILE or that does not descend from the last good
+commit (unless --allow-rewind), checks it out and applies it. A fetch failure
+or a refusal changes nothing on the host. When the apply fails, seconf applies
+the last good commit again, so that the host is left as it was; status shows
+both commits and why.`,
+		Args: o.pathArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if o.source.set() {
+				return o.runSourceApply(c.Context())
+			}
+			return o.runApply(c.Context(), args)
+		},
 	}
-	apply.Flags().DurationVar(&o.lockTimeout, "lock-timeout", time.Minute, "how long to wait for another seconf holding the lock")
 
 	for _, c := range []*cobra.Command{plan, apply} {
 		c.Flags().BoolVar(&o.json, "json", false, "print the plan (and the apply result) as one JSON document")
 		c.Flags().BoolVar(&o.diff, "diff", false, "show the unified diff of what changes (policy CIL, unit files)")
+		c.Flags().DurationVar(&o.lockTimeout, "lock-timeout", time.Minute, "how long to wait for another seconf holding the lock (plan takes it only with --source)")
+		addSourceFlags(c, &o.source, true)
 	}
 
 	fmtCmd := &cobra.Command{
@@ -182,7 +207,7 @@ func (o *options) load(paths []string) (*config.Config, error) {
 		return nil, err
 	}
 	cfg, files, diags := config.Load(paths, config.Options{Vars: vars, Environ: os.Environ()})
-	o.files = files
+	o.files, o.lastDiags = files, diags
 	if len(diags) > 0 {
 		o.printDiags(o.stderr, diags)
 	}
@@ -213,6 +238,7 @@ func (o *options) printDiags(out io.Writer, diags hcl.Diagnostics) {
 // planDiags prints a plan's diagnostics: errors on stderr, and an error
 // return; warnings with the plan, on stdout, unless the plan is JSON.
 func (o *options) planDiags(diags hcl.Diagnostics) error {
+	o.lastDiags = diags
 	var errs, warns hcl.Diagnostics
 	for _, d := range diags {
 		if d.Severity == hcl.DiagError {
@@ -316,6 +342,12 @@ func (o *options) runApply(ctx context.Context, paths []string) error {
 		return err
 	}
 	defer unlock()
+	return o.applyConfig(ctx, e, cfg)
+}
+
+// applyConfig plans and applies cfg, printing both, under the lock the
+// caller holds.
+func (o *options) applyConfig(ctx context.Context, e *engine.Engine, cfg *config.Config) error {
 	p, diags := e.Plan(ctx, cfg)
 	if err := o.planDiags(diags); err != nil {
 		return err

@@ -4,26 +4,37 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"seconf/engine"
+	"seconf/host"
+	"seconf/internal/gitsource"
 	"seconf/modules/timer"
 	"seconf/modules/units"
 )
 
 func newStatusCommand(o *options) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "status PATH...",
+		Use:   "status [PATH...]",
 		Short: "Show the last apply and what differs from the configuration now",
 		Long: `status reads the state record for the last apply (when it ran, what it
 changed, what failed) and whether seconf's convergence timer is installed, then
 plans the configuration against the host without changing anything: the drift.
-Exit status: 0, or with --detailed-exitcode 2 when the host has drifted; 1 on
-error.`,
-		Args: cobra.MinimumNArgs(1),
+
+On a host that applies from a source (apply --source, timer install --source),
+status also says how the last run went (the ref's commit, applied, failed and
+rolled back, refused, or not fetched, and since when) and which commit was the
+last good one; without PATH, the drift is against the last good commit's
+checkout. status never fetches.
+
+Exit status: 0, or with --detailed-exitcode 2 when the host has drifted or its
+source's last run did not apply the ref's commit; 1 on error.`,
+		Args: cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error { return o.runStatus(c.Context(), args) },
 	}
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the status as one JSON document")
@@ -36,7 +47,12 @@ error.`,
 type statusDoc struct {
 	LastApply *jsonSummary `json:"last_apply"`
 	Timer     jsonTimer    `json:"timer"`
-	Drift     struct {
+	// Source is how the last run from a source went, when there is one.
+	Source *sourceRecord `json:"source,omitempty"`
+	Drift  struct {
+		// Checked is false when there was nothing to compare the host with
+		// (a source none of whose commits has applied yet).
+		Checked     bool         `json:"checked"`
 		Pending     bool         `json:"pending"`
 		Changes     []jsonChange `json:"changes"`
 		Diagnostics []jsonDiag   `json:"diagnostics,omitempty"`
@@ -57,20 +73,28 @@ type jsonTimer struct {
 }
 
 func (o *options) runStatus(ctx context.Context, paths []string) error {
-	ctx, cfg, e, done, err := o.open(ctx, paths)
+	h, err := o.host()
 	if err != nil {
 		return err
 	}
-	defer done()
-	st, err := engine.LoadState(e.Host)
+	defer h.Close()
+	st, err := engine.LoadState(h)
 	if err != nil {
-		return err
-	}
-	p, diags := e.Plan(ctx, cfg)
-	if err := o.planDiags(diags); err != nil {
 		return err
 	}
 	var doc statusDoc
+	if doc.Source, err = loadSourceRecord(st); err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		dir, err := o.sourceStatusDir(h, doc.Source)
+		if err != nil {
+			return err
+		}
+		if dir != "" {
+			paths = []string{dir}
+		}
+	}
 	if l := st.Last; l != nil {
 		doc.LastApply = &jsonSummary{Started: l.Started, Finished: l.Finished, Changed: l.Changed, Failed: l.Failed}
 		if doc.LastApply.Changed == nil {
@@ -84,18 +108,32 @@ func (o *options) runStatus(ctx context.Context, paths []string) error {
 	if u, ok := recs[timer.ID]; ok {
 		doc.Timer = jsonTimer{Installed: true, Unit: u.Unit, Files: u.Files}
 	}
-	doc.Drift.Pending = p.Plan.Pending()
-	doc.Drift.Diagnostics = jsonDiags(p.Plan.Diags)
 	doc.Drift.Changes = []jsonChange{}
-	for _, c := range p.Plan.Changes {
-		if c.Action == engine.NoOp {
-			continue
+	var plan *engine.Plan
+	if len(paths) > 0 {
+		ctx, cfg, e, done, err := o.open(ctx, paths)
+		if err != nil {
+			return err
 		}
-		jc := jsonChange{ID: c.ID, Action: string(c.Action), Reason: c.Reason, Sensitive: c.Sensitive}
-		if o.diff {
-			jc.Diff = c.Diff()
+		defer done()
+		p, diags := e.Plan(ctx, cfg)
+		if err := o.planDiags(diags); err != nil {
+			return err
 		}
-		doc.Drift.Changes = append(doc.Drift.Changes, jc)
+		plan = p.Plan
+		doc.Drift.Checked = true
+		doc.Drift.Pending = p.Plan.Pending()
+		doc.Drift.Diagnostics = jsonDiags(p.Plan.Diags)
+		for _, c := range p.Plan.Changes {
+			if c.Action == engine.NoOp {
+				continue
+			}
+			jc := jsonChange{ID: c.ID, Action: string(c.Action), Reason: c.Reason, Sensitive: c.Sensitive}
+			if o.diff {
+				jc.Diff = c.Diff()
+			}
+			doc.Drift.Changes = append(doc.Drift.Changes, jc)
+		}
 	}
 	if o.json {
 		enc := json.NewEncoder(o.stdout)
@@ -105,12 +143,38 @@ func (o *options) runStatus(ctx context.Context, paths []string) error {
 		}
 	} else {
 		o.printStatus(&doc, time.Now())
-		o.printPlan(p.Plan)
+		if plan != nil {
+			o.printPlan(plan)
+		} else {
+			fmt.Fprintln(o.stdout, "  not checked: no commit of the source has applied on this host yet.")
+		}
 	}
-	if o.detailed && doc.Drift.Pending {
+	unconverged := doc.Drift.Pending || !doc.Drift.Checked || (doc.Source != nil && doc.Source.Result != resultApplied)
+	if o.detailed && unconverged {
 		return exitError{2}
 	}
 	return nil
+}
+
+// sourceStatusDir is the configuration status compares the host with when
+// no PATH is given: the last good commit's checkout. "" means there is
+// none yet.
+func (o *options) sourceStatusDir(h *host.Host, rec *sourceRecord) (string, error) {
+	if rec == nil {
+		return "", fmt.Errorf("give the configuration's PATH: this host records no source (seconf apply --source records one)")
+	}
+	if rec.Good == nil {
+		return "", nil
+	}
+	src := &gitsource.Source{Host: h}
+	dir, err := src.CheckoutPath(rec.Good.Tree)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return "", fmt.Errorf("the last good commit %s is not checked out (%v): run seconf apply --source again", gitsource.Short(rec.Good.ID), err)
+	}
+	return dir, nil
 }
 
 // printStatus writes the last apply and the timer, one fact a line, so that
@@ -138,5 +202,53 @@ func (o *options) printStatus(d *statusDoc, now time.Time) {
 	} else {
 		fmt.Fprintln(o.stdout, "Convergence timer: not installed (seconf timer install PATH).")
 	}
+	if d.Source != nil {
+		printSource(o.stdout, d.Source, now)
+	}
 	fmt.Fprintln(o.stdout, "Drift:")
+}
+
+// printSource writes the source's lines of status.
+func printSource(w io.Writer, r *sourceRecord, now time.Time) {
+	where := r.Source
+	if r.Path != "" {
+		where += " (directory " + r.Path + ")"
+	}
+	fmt.Fprintf(w, "Source: %s\n", where)
+	since := fmt.Sprintf("since %s (%s ago)", r.Since.UTC().Format(time.RFC3339), now.Sub(r.Since).Round(time.Second))
+	commit := func(c *gitsource.Commit) string {
+		if c == nil {
+			return "none"
+		}
+		s := gitsource.Short(c.ID)
+		if c.Signer != "" {
+			s += ", signed by " + c.Signer
+		}
+		return s
+	}
+	oneLine := func(s string) string { return strings.ReplaceAll(s, "\n", " ") }
+	switch r.Result {
+	case resultApplied:
+		fmt.Fprintf(w, "  Last run: applied commit %s, %s.\n", commit(r.Commit), since)
+	case resultFailed:
+		fmt.Fprintf(w, "  Last run: FAILED to apply commit %s, %s: %s\n", commit(r.Commit), since, oneLine(r.Error))
+		switch r.Rollback {
+		case "":
+		case "succeeded":
+			fmt.Fprintf(w, "  Rolled back: the last good commit was applied again.\n")
+		default:
+			fmt.Fprintf(w, "  Rollback FAILED: %s\n", oneLine(r.Rollback))
+		}
+	case resultRefused:
+		fmt.Fprintf(w, "  Last run: REFUSED %s: %s\n", since, oneLine(r.Error))
+	case resultFetchFailed:
+		fmt.Fprintf(w, "  Last run: FETCH FAILED %s: %s\n", since, oneLine(r.Error))
+	case resultError:
+		fmt.Fprintf(w, "  Last run: ERROR %s: %s\n", since, oneLine(r.Error))
+	}
+	if g := r.Good; g != nil {
+		fmt.Fprintf(w, "  Last good: commit %s, applied %s; the host runs it.\n", commit(&g.Commit), g.Applied.UTC().Format(time.RFC3339))
+	} else {
+		fmt.Fprintln(w, "  Last good: none yet.")
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"seconf/config"
 	"seconf/engine"
 	"seconf/host"
+	"seconf/internal/gitsource"
 	"seconf/modules/timer"
 	"seconf/modules/units"
 )
@@ -23,6 +24,7 @@ import (
 type timerOptions struct {
 	every  time.Duration
 	seconf string
+	source sourceOptions
 }
 
 func newTimerCommand(o *options) *cobra.Command {
@@ -30,13 +32,14 @@ func newTimerCommand(o *options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "timer",
 		Short: "Install or remove the timer that re-converges this host",
-		Long: `The convergence timer runs "seconf apply PATH..." a few minutes after every
-boot and then at a fixed interval, with a random delay so that a fleet does not
+		Long: `The convergence timer runs "seconf apply PATH..." (or "seconf apply --source
+..." to take the configuration from git) a few minutes after every boot and
+then at a fixed interval, with a random delay so that a fleet does not
 converge in lockstep. Its two units, ` + timer.Service + ` and ` + timer.Timer + `,
 are owned by seconf like any unit it writes: header line, state record.`,
 	}
 	install := &cobra.Command{
-		Use:   "install PATH...",
+		Use:   "install {PATH... | --source git+URL[#REF] --allowed-signers FILE [--path DIR]}",
 		Short: "Write, enable and start " + timer.Timer,
 		Long: `install writes ` + timer.Service + ` (a oneshot running
 "seconf apply PATH...", hardened) and ` + timer.Timer + `, enables the timer
@@ -49,12 +52,32 @@ it as the target host sees it). The service runs the seconf binary that runs
 this command, unless --seconf-path names another. --var values are written
 into the service, except those of sensitive variables (all of them when the
 configuration cannot be read yet), which go to ` + timer.EnvFile + `
-(mode 0600) and reach the service through EnvironmentFile=.`,
-		Args: cobra.MinimumNArgs(1),
+(mode 0600) and reach the service through EnvironmentFile=.
+
+With --source instead of PATH, every run fetches the ref, verifies that its
+commit is signed by a key in the --allowed-signers FILE (an absolute path on
+the host) and descends from the last good commit, and applies it, falling back
+to the last good commit when it fails (see seconf apply --help). The service
+then waits for network-online.target and may use IPv4 and IPv6.`,
+		Args: func(c *cobra.Command, args []string) error {
+			if to.source.set() {
+				if len(args) > 0 {
+					return fmt.Errorf("--source replaces PATH: give one or the other")
+				}
+				return nil
+			}
+			for _, name := range []string{"allowed-signers", "path"} {
+				if c.Flags().Changed(name) {
+					return fmt.Errorf("--%s goes with --source", name)
+				}
+			}
+			return cobra.MinimumNArgs(1)(c, args)
+		},
 		RunE: func(c *cobra.Command, args []string) error {
 			return o.runTimerInstall(c.Context(), to, args)
 		},
 	}
+	addSourceFlags(install, &to.source, false)
 	install.Flags().DurationVar(&to.every, "every", timer.DefaultEvery, "time from the start of one converge to the next (at least 1m)")
 	install.Flags().StringVar(&to.seconf, "seconf-path", "", "absolute `PATH` of seconf on the host (default: this binary)")
 	install.Flags().DurationVar(&o.lockTimeout, "lock-timeout", time.Minute, "how long to wait for another seconf holding the lock")
@@ -96,6 +119,15 @@ func (o *options) timerSettings(h *host.Host, to *timerOptions, args []string) (
 	}
 	if h.Offline() && !h.FS.Exists(s.Seconf) {
 		fmt.Fprintf(o.stderr, "Warning: %s does not exist under %s yet; the timer's runs fail until it does.\n", s.Seconf, h.Root)
+	}
+	if to.source.set() {
+		if err := o.timerSource(h, to, s); err != nil {
+			return nil, err
+		}
+		// The configuration arrives with each run: no variable can be told
+		// apart from a sensitive one now, so every value is kept 0600.
+		s.Vars, s.Secrets = splitVars(o.vars, nil)
+		return s, nil
 	}
 	for _, p := range args {
 		if h.Offline() {
@@ -154,6 +186,44 @@ func splitVars(vars []string, cfg *config.Config) (public, secret []string) {
 		}
 	}
 	return public, secret
+}
+
+// timerSource checks --source and its flags as every run would, without
+// fetching: the first run says whether the repository answers.
+func (o *options) timerSource(h *host.Host, to *timerOptions, s *timer.Settings) error {
+	spec, err := gitsource.Parse(to.source.spec)
+	if err != nil {
+		return err
+	}
+	if spec.Credentials() {
+		fmt.Fprintf(o.stderr, "Warning: the source URL carries credentials, which %s (world-readable) will hold; prefer a deploy key (ssh://) or an anonymous URL.\n", timer.Service)
+	}
+	signers := to.source.allowedSigners
+	if signers == "" {
+		return fmt.Errorf("--source needs --allowed-signers FILE: the keys its commits must be signed by")
+	}
+	if h.Offline() {
+		if !filepath.IsAbs(signers) {
+			return fmt.Errorf("--allowed-signers %s: with --root, give its absolute path on the target host", signers)
+		}
+	} else if signers, err = filepath.Abs(signers); err != nil {
+		return err
+	}
+	signers = filepath.Clean(signers)
+	if rp, err := h.FS.Path(signers); err != nil {
+		return err
+	} else if err := gitsource.CheckAllowedSigners(rp); err != nil {
+		if !h.Offline() {
+			return err
+		}
+		fmt.Fprintf(o.stderr, "Warning: %v; the timer's runs fail until it is there and root's alone.\n", err)
+	}
+	p, err := gitsource.CleanPath(to.source.path)
+	if err != nil {
+		return err
+	}
+	s.Source, s.AllowedSigners, s.SourcePath = spec.String(), signers, p
+	return nil
 }
 
 // thisBinary is the path the service should run: the path this process was

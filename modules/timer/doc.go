@@ -1,5 +1,6 @@
 // Package timer renders seconf's convergence timer: seconf-converge.service,
-// a oneshot that runs `seconf apply PATH...`, and seconf-converge.timer,
+// a oneshot that runs `seconf apply PATH...` (or `seconf apply --source
+// git+URL --allowed-signers FILE`), and seconf-converge.timer,
 // which starts it a few minutes after boot and then at a fixed interval
 // after each run.
 //
@@ -49,7 +50,12 @@
 //     against a process that writes root units, and risk breaking semodule,
 //     setfiles or a mount check.
 //   - RestrictAddressFamilies=AF_UNIX AF_NETLINK: D-Bus and libselinux's
-//     netlink notifications; seconf itself never uses the network.
+//     netlink notifications; seconf itself never uses the network, unless
+//     it takes its configuration from a source: then git fetches it, and
+//     AF_INET AF_INET6 are added, with Wants= and After=
+//     network-online.target for the boot run. The repository and its
+//     checkouts live in /var/lib/seconf, which StateDirectory= already
+//     makes writable.
 //   - PrivateTmp=, ProtectKernelModules=, ProtectKernelLogs=,
 //     ProtectControlGroups=, ProtectHostname=, RestrictSUIDSGID=,
 //     RestrictRealtime=, LockPersonality= and SystemCallArchitectures=native:

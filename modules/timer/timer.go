@@ -61,6 +61,13 @@ type Settings struct {
 	// Every is the time from the start of one run to the next; 0 means
 	// DefaultEvery.
 	Every time.Duration
+	// Source, when set, is where each run takes the configuration from
+	// (git+URL[#REF]) instead of Paths; AllowedSigners is the absolute
+	// path of the keys its commits must be signed by, and SourcePath the
+	// configuration's directory in the repository.
+	Source         string
+	AllowedSigners string
+	SourcePath     string
 }
 
 // Source is the units.Source of the timer. With nil Settings it renders
@@ -106,9 +113,6 @@ func Render(s Settings) ([]units.File, error) {
 	if s.Every < MinEvery || s.Every%time.Second != 0 {
 		return nil, fmt.Errorf("interval %s: give whole seconds, at least %s", s.Every, MinEvery)
 	}
-	if len(s.Paths) == 0 {
-		return nil, fmt.Errorf("no configuration path")
-	}
 	cmd := []string{s.Seconf, "apply", "--lock-timeout=" + LockTimeout.String()}
 	for _, v := range s.Vars {
 		// The run would refuse what config refuses in any value: refuse it
@@ -119,10 +123,29 @@ func Render(s Settings) ([]units.File, error) {
 		}
 		cmd = append(cmd, "--var="+v)
 	}
-	// "--" keeps a configuration path that starts with "-" from being a flag.
-	cmd = append(cmd, "--")
-	cmd = append(cmd, s.Paths...)
-	for _, p := range append([]string{s.Seconf}, s.Paths...) {
+	abs := []string{s.Seconf}
+	switch {
+	case s.Source != "" && len(s.Paths) > 0:
+		return nil, fmt.Errorf("a source replaces the configuration paths: give one or the other")
+	case s.Source != "":
+		if s.AllowedSigners == "" {
+			return nil, fmt.Errorf("a source needs its allowed signers")
+		}
+		// --flag=value: no value is ever read as a flag of its own.
+		cmd = append(cmd, "--source="+s.Source, "--allowed-signers="+s.AllowedSigners)
+		if s.SourcePath != "" {
+			cmd = append(cmd, "--path="+s.SourcePath)
+		}
+		abs = append(abs, s.AllowedSigners)
+	case len(s.Paths) == 0:
+		return nil, fmt.Errorf("no configuration path")
+	default:
+		// "--" keeps a configuration path that starts with "-" from being a flag.
+		cmd = append(cmd, "--")
+		cmd = append(cmd, s.Paths...)
+		abs = append(abs, s.Paths...)
+	}
+	for _, p := range abs {
 		if !path.IsAbs(p) {
 			return nil, fmt.Errorf("%q is not an absolute path: the timer runs from /", p)
 		}
@@ -142,6 +165,13 @@ func Render(s Settings) ([]units.File, error) {
 	service := unitfile.New(header(Service))
 	service.Add("Unit", "Description", "Converge this host to its seconf configuration")
 	service.Comment("Unit", "Started by "+Timer+" only; it has no [Install] of its own.")
+	families := "AF_UNIX AF_NETLINK"
+	if s.Source != "" {
+		service.Comment("Unit", "Each run fetches the configuration: after the network is up.")
+		service.Add("Unit", "Wants", "network-online.target")
+		service.Add("Unit", "After", "network-online.target")
+		families += " AF_INET AF_INET6"
+	}
 	service.Add("Service", "Type", "oneshot")
 	if env != nil {
 		service.Comment("Service", "The sensitive --var values, as SECONF_VAR_NAME (mode 0600).")
@@ -166,7 +196,7 @@ need their SELinux domain transitions), /sys writable (policy load).`)
 		{"RestrictSUIDSGID", "yes"},
 		{"RestrictRealtime", "yes"},
 		{"LockPersonality", "yes"},
-		{"RestrictAddressFamilies", "AF_UNIX AF_NETLINK"},
+		{"RestrictAddressFamilies", families},
 		{"SystemCallArchitectures", "native"},
 	} {
 		service.Add("Service", kv[0], kv[1])

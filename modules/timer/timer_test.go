@@ -39,6 +39,14 @@ var renderCases = []struct {
 		Vars:    []string{"site=lab"},
 		Secrets: []string{"token= p\"q\\r`s $HOME # ;x ", "pin=1234"},
 	}},
+	// A source instead of paths: the service also reaches the network.
+	{"source", Settings{
+		Seconf:         "/usr/local/bin/seconf",
+		Source:         "git+https://git.example.com/fleet%20conf.git#main",
+		AllowedSigners: "/etc/seconf/allowed_signers",
+		SourcePath:     "hosts/web",
+		Vars:           []string{"site=paris"},
+	}},
 	// Every character systemd reads specially in an Exec line.
 	{"awkward-paths", Settings{
 		Seconf: `/opt/my tools/se%conf$1`,
@@ -135,6 +143,11 @@ func TestRenderRefuses(t *testing.T) {
 				s.Vars = append(s.Vars, s.Vars...)
 			}
 		}, "LONG_LINE_MAX"},
+		{"source-and-paths", func(s *Settings) { s.Source, s.AllowedSigners = "git+https://x/y.git", "/etc/a" }, "give one or the other"},
+		{"source-no-signers", func(s *Settings) { s.Paths, s.Source = nil, "git+https://x/y.git" }, "needs its allowed signers"},
+		{"source-relative-signers", func(s *Settings) {
+			s.Paths, s.Source, s.AllowedSigners = nil, "git+https://x/y.git", "allowed"
+		}, "not an absolute path"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := ok
