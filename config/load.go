@@ -38,6 +38,21 @@ var topSchema = &hcl.BodySchema{
 // them, all taken together. The returned files serve diagnostics even when
 // Load fails.
 func Load(paths []string, opts Options) (*Config, map[string]*hcl.File, hcl.Diagnostics) {
+	cfg, files, _, diags := load(paths, opts, nil, false)
+	return cfg, files, diags
+}
+
+// LoadCached is Load with the parse cache (cache.go): entry is what an
+// earlier LoadCached returned for storing, or nil. When entry was made from
+// the same inputs, its configuration comes back without parsing, and no new
+// entry; otherwise the files are parsed, and a new entry comes back when
+// they loaded without a diagnostic. After a hit the files hold only their
+// bytes: pass them through Parsed before printing a diagnostic.
+func LoadCached(paths []string, opts Options, entry []byte) (*Config, map[string]*hcl.File, []byte, hcl.Diagnostics) {
+	return load(paths, opts, entry, true)
+}
+
+func load(paths []string, opts Options, entry []byte, caching bool) (*Config, map[string]*hcl.File, []byte, hcl.Diagnostics) {
 	p := hclparse.NewParser()
 	var files []string
 	var diags hcl.Diagnostics
@@ -47,11 +62,34 @@ func Load(paths []string, opts Options) (*Config, map[string]*hcl.File, hcl.Diag
 		diags = append(diags, d...)
 	}
 	if diags.HasErrors() {
-		return nil, p.Files(), diags
+		return nil, p.Files(), nil, diags
+	}
+	// Each file is read once: what is hashed for the cache is what is parsed.
+	srcs := make([][]byte, len(files))
+	for i, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Failed to read file",
+				Detail:   fmt.Sprintf("The configuration file %q could not be read.", f),
+			})
+		}
+		srcs[i] = src
+	}
+	if diags.HasErrors() {
+		return nil, p.Files(), nil, diags
+	}
+	key := ""
+	if caching {
+		key = cacheKey(files, srcs, opts)
+		if cfg := fromCache(entry, key); cfg != nil {
+			return cfg, unparsed(files, srcs), nil, nil
+		}
 	}
 	var bodies []*hcl.BodyContent
-	for _, f := range files {
-		file, d := p.ParseHCLFile(f)
+	for i, f := range files {
+		file, d := p.ParseHCL(srcs[i], f)
 		diags = append(diags, d...)
 		if file == nil {
 			continue
@@ -61,12 +99,21 @@ func Load(paths []string, opts Options) (*Config, map[string]*hcl.File, hcl.Diag
 		bodies = append(bodies, content)
 	}
 	if diags.HasErrors() {
-		return nil, p.Files(), diags
+		return nil, p.Files(), nil, diags
 	}
 	cfg := &Config{Variables: map[string]*Variable{}}
 	l := &loader{cfg: cfg, seen: map[string]hcl.Range{}, opts: opts}
+	var deps []dep
+	if caching {
+		l.deps = &deps
+	}
 	l.decode(bodies)
-	return cfg, p.Files(), l.diags
+	if caching && len(diags) == 0 && len(l.diags) == 0 {
+		entry = newEntry(key, deps, cfg)
+	} else {
+		entry = nil
+	}
+	return cfg, p.Files(), entry, l.diags
 }
 
 func sourceFiles(path string) ([]string, hcl.Diagnostics) {
@@ -103,6 +150,8 @@ type loader struct {
 	diags hcl.Diagnostics
 	seen  map[string]hcl.Range // "kind.name" → first declaration
 	vars  map[string]cty.Value
+	// deps, when set, records every file decoding consults (cache.go).
+	deps *[]dep
 }
 
 func (l *loader) errorf(rng *hcl.Range, summary, format string, args ...any) {

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"os"
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+
+	"seconf/internal/lazyre"
 )
 
 // Module formats.
@@ -87,7 +87,7 @@ func (l *loader) decodeModule(b *hcl.Block, ctx *hcl.EvalContext) *Module {
 	if len(l.diags) == before && m.Format == FormatTE {
 		text := m.Content
 		if m.Source != "" {
-			data, _ := os.ReadFile(m.Source)
+			data, _ := l.readFile(m.Source)
 			text = string(data)
 		}
 		rng := m.AttrRange("source")
@@ -117,8 +117,8 @@ func (a *attrs) text(name string) string {
 }
 
 var (
-	teStartRe  = regexp.MustCompile(`(?m)^\s*(policy_module\s*\(|module\s+[A-Za-z0-9_.-]+\s+[0-9][0-9.]*\s*;)`)
-	cilStartRe = regexp.MustCompile(`^(\s+|;[^\n]*\n?)*\(`)
+	teStartRe  = lazyre.New(`(?m)^\s*(policy_module\s*\(|module\s+[A-Za-z0-9_.-]+\s+[0-9][0-9.]*\s*;)`)
+	cilStartRe = lazyre.New(`^(\s+|;[^\n]*\n?)*\(`)
 )
 
 // contentFormat checks or infers the language of inline content: the README
@@ -173,7 +173,7 @@ func (l *loader) moduleSource(m *Module, src string) {
 			return
 		}
 	}
-	st, err := os.Stat(p)
+	st, err := l.stat(p)
 	if err != nil || st.IsDir() {
 		l.errorf(&rng, "Missing source file", "%s does not exist or is not a file (paths are relative to the .hcl file that names them).", p)
 		return
@@ -182,8 +182,8 @@ func (l *loader) moduleSource(m *Module, src string) {
 }
 
 var (
-	teModuleRe = regexp.MustCompile(`(?m)^\s*policy_module\(\s*` + "`?" + `([A-Za-z0-9_.-]+)`)
-	teRawRe    = regexp.MustCompile(`(?m)^\s*module\s+([A-Za-z0-9_.-]+)\s`)
+	teModuleRe = lazyre.New(`(?m)^\s*policy_module\(\s*` + "`?" + `([A-Za-z0-9_.-]+)`)
+	teRawRe    = lazyre.New(`(?m)^\s*module\s+([A-Za-z0-9_.-]+)\s`)
 )
 
 // checkTEName holds a .te module to the name the block gives it: semodule
@@ -243,7 +243,7 @@ func PPName(data []byte) (string, error) {
 
 func (l *loader) checkPPName(m *Module) {
 	rng := m.AttrRange("source")
-	data, err := os.ReadFile(m.Source)
+	data, err := l.readFile(m.Source)
 	if err != nil {
 		l.errorf(&rng, "Cannot read source", "%v.", err)
 		return
