@@ -40,6 +40,21 @@ var topSchema = &hcl.BodySchema{
 // them, all taken together. The returned files serve diagnostics even when
 // Load fails.
 func Load(paths []string, opts Options) (*Config, map[string]*hcl.File, hcl.Diagnostics) {
+	cfg, files, _, diags := load(paths, opts, nil, false)
+	return cfg, files, diags
+}
+
+// LoadCached is Load with the parse cache (cache.go): entry is what an
+// earlier LoadCached returned for storing, or nil. When entry was made from
+// the same inputs, its configuration comes back without parsing, and no new
+// entry; otherwise the files are parsed, and a new entry comes back when
+// they loaded without a diagnostic. After a hit the files hold only their
+// bytes: pass them through Parsed before printing a diagnostic.
+func LoadCached(paths []string, opts Options, entry []byte) (*Config, map[string]*hcl.File, []byte, hcl.Diagnostics) {
+	return load(paths, opts, entry, true)
+}
+
+func load(paths []string, opts Options, entry []byte, caching bool) (*Config, map[string]*hcl.File, []byte, hcl.Diagnostics) {
 	p := hclparse.NewParser()
 	files := map[string]*hcl.File{}
 	var names []string
@@ -50,10 +65,11 @@ func Load(paths []string, opts Options) (*Config, map[string]*hcl.File, hcl.Diag
 		diags = append(diags, d...)
 	}
 	if diags.HasErrors() {
-		return nil, files, diags
+		return nil, files, nil, diags
 	}
-	var bodies []*hcl.BodyContent
-	for _, f := range names {
+	// Each file is read once: what is hashed for the cache is what is parsed.
+	srcs := make([][]byte, len(names))
+	for i, f := range names {
 		src, d := ReadFile(f)
 		if d.HasErrors() {
 			diags = append(diags, d...)
@@ -62,7 +78,21 @@ func Load(paths []string, opts Options) (*Config, map[string]*hcl.File, hcl.Diag
 			}
 			continue
 		}
-		file, d := p.ParseHCL(src, f)
+		srcs[i] = src
+	}
+	if diags.HasErrors() {
+		return nil, files, nil, diags
+	}
+	key := ""
+	if caching {
+		key = cacheKey(names, srcs, opts)
+		if cfg := fromCache(entry, key); cfg != nil {
+			return cfg, unparsed(names, srcs), nil, nil
+		}
+	}
+	var bodies []*hcl.BodyContent
+	for i, f := range names {
+		file, d := p.ParseHCL(srcs[i], f)
 		diags = append(diags, d...)
 		if file == nil {
 			continue
@@ -73,12 +103,21 @@ func Load(paths []string, opts Options) (*Config, map[string]*hcl.File, hcl.Diag
 		bodies = append(bodies, content)
 	}
 	if diags.HasErrors() {
-		return nil, files, diags
+		return nil, files, nil, diags
 	}
 	cfg := &Config{Variables: map[string]*Variable{}}
 	l := &loader{cfg: cfg, seen: map[string]hcl.Range{}, opts: opts}
+	var deps []dep
+	if caching {
+		l.deps = &deps
+	}
 	l.decode(bodies)
-	return cfg, files, l.diags
+	if caching && len(diags) == 0 && len(l.diags) == 0 {
+		entry = newEntry(key, deps, cfg)
+	} else {
+		entry = nil
+	}
+	return cfg, files, entry, l.diags
 }
 
 // ReadFile reads one configuration file as Load does: a regular file of at
@@ -185,6 +224,8 @@ type loader struct {
 	diags hcl.Diagnostics
 	seen  map[string]hcl.Range // "kind.name" → first declaration
 	vars  map[string]cty.Value
+	// deps, when set, records every file decoding consults (cache.go).
+	deps *[]dep
 }
 
 func (l *loader) errorf(rng *hcl.Range, summary, format string, args ...any) {

@@ -9,10 +9,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"seconf/internal/lazyre"
 )
 
 // Module formats.
@@ -89,7 +90,7 @@ func (l *loader) decodeModule(b *hcl.Block, ctx *hcl.EvalContext) *Module {
 	if len(l.diags) == before && m.Format == FormatTE {
 		text := m.Content
 		if m.Source != "" {
-			data, _ := os.ReadFile(m.Source)
+			data, _ := l.readFile(m.Source)
 			text = string(data)
 		}
 		rng := m.AttrRange("source")
@@ -110,8 +111,8 @@ func (l *loader) decodeModule(b *hcl.Block, ctx *hcl.EvalContext) *Module {
 func (a *attrs) text(name string) string { return a.str(name, "") }
 
 var (
-	teStartRe  = regexp.MustCompile(`(?m)^\s*(policy_module\s*\(|module\s+[A-Za-z0-9_.-]+\s+[0-9][0-9.]*\s*;)`)
-	cilStartRe = regexp.MustCompile(`^(\s+|;[^\n]*\n?)*\(`)
+	teStartRe  = lazyre.New(`(?m)^\s*(policy_module\s*\(|module\s+[A-Za-z0-9_.-]+\s+[0-9][0-9.]*\s*;)`)
+	cilStartRe = lazyre.New(`^(\s+|;[^\n]*\n?)*\(`)
 )
 
 // contentFormat checks or infers the language of inline content: the README
@@ -179,7 +180,7 @@ func (l *loader) moduleSource(m *Module, src string) {
 	if ext == FormatTE {
 		for _, side := range []string{".if", ".fc"} {
 			q := strings.TrimSuffix(p, ".te") + side
-			if _, err := os.Lstat(q); errors.Is(err, fs.ErrNotExist) {
+			if l.absent(q) {
 				continue
 			}
 			if !l.sourceFile(rng, q, relative, dir) {
@@ -204,23 +205,32 @@ func (l *loader) reported(rng hcl.Range) bool {
 // read, a device would be read from) of a sane size and, for a relative
 // source, one whose real path is inside the configuration's directory: a
 // symlink there to /etc/shadow would otherwise be read, and printed by
-// plan --diff.
+// plan --diff. The judgment is recorded for the parse cache, which makes
+// it again on every hit (a file swapped for a symlink is seen).
 func (l *loader) sourceFile(rng hcl.Range, p string, relative bool, dir string) bool {
-	if _, err := os.Lstat(p); err != nil {
-		l.errorf(&rng, "Missing source file", "%s does not exist or cannot be read (%v); paths are relative to the .hcl file that names them.", p, errors.Unwrap(err))
+	summary, detail := l.judgeSource(p, relative, dir)
+	if summary != "" {
+		l.errorf(&rng, summary, "%s", detail)
 		return false
+	}
+	return true
+}
+
+// sourceVerdict is sourceFile's judgment of p: "" when p will do, else the
+// diagnostic's summary and detail.
+func sourceVerdict(p string, relative bool, dir string) (string, string) {
+	if _, err := os.Lstat(p); err != nil {
+		return "Missing source file", fmt.Sprintf("%s does not exist or cannot be read (%v); paths are relative to the .hcl file that names them.", p, errors.Unwrap(err))
 	}
 	if relative {
 		real, err := filepath.EvalSymlinks(p)
 		realDir, errDir := filepath.EvalSymlinks(dir)
 		if err != nil || errDir != nil {
-			l.errorf(&rng, "Missing source file", "%s is a symbolic link that leads nowhere; make it a file inside the configuration's directory.", p)
-			return false
+			return "Missing source file", fmt.Sprintf("%s is a symbolic link that leads nowhere; make it a file inside the configuration's directory.", p)
 		}
 		if real != realDir && !strings.HasPrefix(real, realDir+"/") {
-			l.errorf(&rng, "Source outside the configuration",
-				"%s is a symbolic link to %s, outside the configuration's directory %s. Copy the file into the directory, or give its absolute path as the source.", p, real, realDir)
-			return false
+			return "Source outside the configuration",
+				fmt.Sprintf("%s is a symbolic link to %s, outside the configuration's directory %s. Copy the file into the directory, or give its absolute path as the source.", p, real, realDir)
 		}
 	}
 	if err := checkRegular(p, MaxSourceSize); err != nil {
@@ -228,15 +238,21 @@ func (l *loader) sourceFile(rng hcl.Range, p string, relative bool, dir string) 
 		if errors.Is(err, errNotRegular) {
 			summary = "Source is not a regular file"
 		}
-		l.errorf(&rng, summary, "%v. Give a policy source file.", err)
-		return false
+		return summary, fmt.Sprintf("%v. Give a policy source file.", err)
 	}
-	return true
+	return "", ""
+}
+
+// sourceAbsent tells whether nothing at all is at p (not even a dangling
+// symlink).
+func sourceAbsent(p string) bool {
+	_, err := os.Lstat(p)
+	return errors.Is(err, fs.ErrNotExist)
 }
 
 var (
-	teModuleRe = regexp.MustCompile(`(?m)^\s*policy_module\(\s*` + "`?" + `([A-Za-z0-9_.-]+)`)
-	teRawRe    = regexp.MustCompile(`(?m)^\s*module\s+([A-Za-z0-9_.-]+)\s`)
+	teModuleRe = lazyre.New(`(?m)^\s*policy_module\(\s*` + "`?" + `([A-Za-z0-9_.-]+)`)
+	teRawRe    = lazyre.New(`(?m)^\s*module\s+([A-Za-z0-9_.-]+)\s`)
 )
 
 // checkTEName holds a .te module to the name the block gives it: semodule
@@ -296,7 +312,7 @@ func PPName(data []byte) (string, error) {
 
 func (l *loader) checkPPName(m *Module) {
 	rng := m.AttrRange("source")
-	data, err := os.ReadFile(m.Source)
+	data, err := l.readFile(m.Source)
 	if err != nil {
 		l.errorf(&rng, "Cannot read source", "%v.", err)
 		return

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -76,11 +77,104 @@ func (f FS) step(parent, p string) (string, error) {
 
 // ReadFile reads a host path; a missing file is (nil, fs.ErrNotExist).
 func (f FS) ReadFile(p string) ([]byte, error) {
-	rp, err := f.Path(p)
+	if f.Root == "" || f.Root == "/" || f.dirs == nil {
+		rp, err := f.Path(p)
+		if err != nil {
+			return nil, err
+		}
+		return readFile(rp)
+	}
+	// Opened without following a link instead of an lstat first: the
+	// common case (no link) costs one system call less.
+	p = filepath.Clean("/" + p)
+	dir, err := f.dir(filepath.Dir(p))
 	if err != nil {
 		return nil, err
 	}
-	return os.ReadFile(rp)
+	data, err := readFd(filepath.Join(dir, filepath.Base(p)), syscall.O_NOFOLLOW, nil)
+	if errors.Is(err, syscall.ELOOP) { // a link: resolved inside the root, as Path does
+		rp, err := f.Path(p)
+		if err != nil {
+			return nil, err
+		}
+		return readFile(rp)
+	}
+	return data, err
+}
+
+// ReadPrivate reads a host path only if it is a regular file of the
+// effective user that no one else may write: a cache seconf wrote, not
+// something a group or an image put in its place. Otherwise it returns nil,
+// and no error.
+func (f FS) ReadPrivate(p string) ([]byte, error) {
+	dir, err := f.Path(filepath.Dir(p)) // the file itself is not followed
+	if err != nil {
+		return nil, err
+	}
+	data, err := readFd(filepath.Join(dir, filepath.Base(p)), syscall.O_NOFOLLOW|syscall.O_NONBLOCK, func(st *syscall.Stat_t) bool {
+		return st.Mode&syscall.S_IFMT == syscall.S_IFREG && int(st.Uid) == os.Geteuid() && st.Mode&0o022 == 0
+	})
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ELOOP) || errors.Is(err, errNotPrivate) {
+		return nil, nil
+	}
+	return data, err
+}
+
+var errNotPrivate = errors.New("not a private file")
+
+// ReadLocal reads a file of the machine seconf runs on (a configuration's
+// policy source), not of the root: os.ReadFile at a third of its system
+// calls.
+func ReadLocal(name string) ([]byte, error) { return readFile(name) }
+
+// readFile is os.ReadFile without the runtime's poller: os.Open offers
+// every file to epoll and switches it to non-blocking and back, six system
+// calls a file that a regular file never needs. The no-change path reads a
+// few hundred files.
+func readFile(name string) ([]byte, error) { return readFd(name, 0, nil) }
+
+// readFd opens name with the extra flags, lets ok judge what it opened
+// (errNotPrivate when it refuses), and reads it to the end.
+func readFd(name string, flags int, ok func(*syscall.Stat_t) bool) ([]byte, error) {
+	fd, err := syscall.Open(name, syscall.O_RDONLY|syscall.O_CLOEXEC|flags, 0)
+	for err == syscall.EINTR {
+		fd, err = syscall.Open(name, syscall.O_RDONLY|syscall.O_CLOEXEC|flags, 0)
+	}
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	defer syscall.Close(fd)
+	var st syscall.Stat_t
+	statErr := syscall.Fstat(fd, &st)
+	if ok != nil && (statErr != nil || !ok(&st)) {
+		return nil, errNotPrivate
+	}
+	size := 512
+	if statErr == nil && st.Size > 0 && st.Size < 1<<30 {
+		size = int(st.Size) + 1 // one more, to see the end in one read
+	}
+	data := make([]byte, 0, size)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := syscall.Read(fd, data[len(data):cap(data)])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+		}
+		if n == 0 {
+			return data, nil
+		}
+		data = data[:len(data)+n]
+		// A regular file that gave all fstat said, and less than asked,
+		// is at its end: no read just to be told so.
+		if statErr == nil && st.Mode&syscall.S_IFMT == syscall.S_IFREG && int64(len(data)) == st.Size && len(data) < cap(data) {
+			return data, nil
+		}
+	}
 }
 
 // Exists reports whether the host path exists (without following a final symlink).

@@ -1,10 +1,15 @@
 package host
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -41,6 +46,13 @@ func symlinkStaysInRoot(t *testing.T, newFS func(string) FS) {
 	os.Symlink(filepath.Join(outside, "secret"), filepath.Join(root, "etc/link"))
 	if data, err := fs.ReadFile("/etc/link"); err == nil && string(data) == "host" {
 		t.Error("a read followed a symlink out of the root")
+	}
+	// A link whose target is inside the root reads that file, the target
+	// taken as the root's path.
+	os.WriteFile(filepath.Join(root, "etc/real"), []byte("inside"), 0o644)
+	os.Symlink("/etc/real", filepath.Join(root, "etc/alias"))
+	if data, err := fs.ReadFile("/etc/alias"); err != nil || string(data) != "inside" {
+		t.Errorf("ReadFile through an in-root link = %q, %v; want the root's /etc/real", data, err)
 	}
 	// .. cannot climb out either.
 	p, err := fs.Path("/../../etc/passwd")
@@ -108,4 +120,96 @@ func asCmdError(err error, ce **CmdError) bool {
 	c, ok := err.(*CmdError)
 	*ce = c
 	return ok
+}
+
+// TestReadFileAsOS: FS.ReadFile's own reader gives what os.ReadFile gives,
+// bytes and errors, for files whose size fstat tells right (regular), wrong
+// (/proc, which says 0) or not at all.
+func TestReadFileAsOS(t *testing.T) {
+	dir := t.TempDir()
+	big := bytes.Repeat([]byte("0123456789abcdef"), 40000) // 640 KB
+	for name, data := range map[string][]byte{"empty": nil, "small": []byte("x\n"), "big": big} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct{ name, path string }{
+		{"empty", filepath.Join(dir, "empty")},
+		{"small", filepath.Join(dir, "small")},
+		{"big", filepath.Join(dir, "big")},
+		{"proc reports size 0", "/proc/self/mountinfo"},
+		{"missing", filepath.Join(dir, "none")},
+		{"directory", dir},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want, wantErr := os.ReadFile(tc.path)
+			got, err := readFile(tc.path)
+			if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
+				t.Fatalf("error %v, os.ReadFile's %v", err, wantErr)
+			}
+			if errors.Is(wantErr, fs.ErrNotExist) != errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("errors.Is(err, fs.ErrNotExist) differs: %v", err)
+			}
+			// /proc/self is this process: its mounts do not change between
+			// the two reads.
+			if !bytes.Equal(want, got) {
+				t.Errorf("%d bytes, os.ReadFile's %d, or the same number of other bytes", len(got), len(want))
+			}
+		})
+	}
+}
+
+// TestReadPrivate: a cache is read only from a regular file of the
+// effective user that no one else may write; anything else reads as no
+// cache at all.
+func TestReadPrivate(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "var/lib/seconf")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		setup func(p string) error
+		want  string
+	}{
+		{"own private file", func(p string) error { return os.WriteFile(p, []byte("entry"), 0o600) }, "entry"},
+		{"own, readable by others", func(p string) error { return os.WriteFile(p, []byte("entry"), 0o644) }, "entry"},
+		{"group may write", func(p string) error {
+			if err := os.WriteFile(p, []byte("entry"), 0o600); err != nil {
+				return err
+			}
+			return os.Chmod(p, 0o620)
+		}, ""},
+		{"another user's", func(p string) error {
+			if err := os.WriteFile(p, []byte("entry"), 0o600); err != nil {
+				return err
+			}
+			return os.Chown(p, os.Geteuid()+1, -1)
+		}, ""},
+		{"symlink to an own file", func(p string) error {
+			if err := os.WriteFile(p+".real", []byte("entry"), 0o600); err != nil {
+				return err
+			}
+			return os.Symlink(filepath.Base(p)+".real", p)
+		}, ""},
+		{"directory", func(p string) error { return os.Mkdir(p, 0o700) }, ""},
+		{"fifo", func(p string) error { return syscall.Mkfifo(p, 0o600) }, ""},
+		{"missing", func(string) error { return nil }, ""},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			name := fmt.Sprintf("cache%d", i)
+			if err := tc.setup(filepath.Join(dir, name)); err != nil {
+				t.Skipf("setup: %v", err) // chown needs root
+			}
+			got, err := NewFS(root).ReadPrivate("/var/lib/seconf/" + name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tc.want {
+				t.Errorf("read %q, want %q", got, tc.want)
+			}
+		})
+	}
 }

@@ -12,11 +12,14 @@ import (
 // offline they are read and written under the root. Every provider takes
 // them from here, so that what seconf touches can be read in one place.
 const (
-	StatePath  = "/var/lib/seconf/state.json" // what seconf owns
-	LockPath   = "/run/seconf.lock"           // one apply at a time per root
-	UnitDir    = "/etc/systemd/system"        // units seconf writes
-	QuadletDir = "/etc/containers/systemd"    // quadlet files seconf writes
-	EnvDir     = "/etc/seconf/env"            // 0600 environment files with sensitive values
+	StatePath = "/var/lib/seconf/state.json" // what seconf owns
+	// ParseCachePath holds the last applied configuration, decoded, for the
+	// next run to skip parsing (config.LoadCached).
+	ParseCachePath = "/var/lib/seconf/config-cache"
+	LockPath       = "/run/seconf.lock"        // one apply at a time per root
+	UnitDir        = "/etc/systemd/system"     // units seconf writes
+	QuadletDir     = "/etc/containers/systemd" // quadlet files seconf writes
+	EnvDir         = "/etc/seconf/env"         // 0600 environment files with sensitive values
 
 	SELinuxDir    = "/etc/selinux"        // config, semanage.conf, built policies
 	SELinuxConfig = "/etc/selinux/config" // SELINUXTYPE= names the store

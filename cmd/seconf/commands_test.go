@@ -128,3 +128,41 @@ func TestValidateRefusesWhatPlanRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestParseCache: apply keeps the decoded configuration in the root's state
+// directory, readable by root alone; plan only reads it. What plan says
+// with it is what it says without it, a warning's "in container" line
+// included, and an edit to the configuration is seen at once.
+func TestParseCache(t *testing.T) {
+	root := t.TempDir()
+	cfg := writeFiles(t, map[string]string{"host.hcl": "container \"web\" {\n  image            = \"registry.example/web:1\"\n  selinux_type     = \"spc_t\"\n  allow_unconfined = true\n}\n"})
+	cache := filepath.Join(root, "var/lib/seconf/config-cache")
+
+	mustSeconf(t, 0, "plan", "--root", root, cfg)
+	if _, err := os.Stat(cache); err == nil {
+		t.Fatal("plan wrote the parse cache")
+	}
+	mustSeconf(t, 0, "apply", "--root", root, cfg)
+	st, err := os.Stat(cache)
+	if err != nil {
+		t.Fatalf("apply kept no parse cache: %v", err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("parse cache mode %v, want 0600 (it holds sensitive values)", st.Mode().Perm())
+	}
+	withCache := mustSeconf(t, 0, "plan", "--root", root, cfg)
+	if !strings.Contains(withCache, `in container "web"`) || !strings.Contains(withCache, "No changes") {
+		t.Errorf("plan from the cache:\n%s", withCache)
+	}
+	os.Remove(cache)
+	if without := mustSeconf(t, 0, "plan", "--root", root, cfg); without != withCache {
+		t.Errorf("plan differs without the cache:\n%s\nwith it:\n%s", without, withCache)
+	}
+	mustSeconf(t, 0, "apply", "--root", root, cfg)
+	// Same size, one character: the plan sees it.
+	data, _ := os.ReadFile(filepath.Join(cfg, "host.hcl"))
+	os.WriteFile(filepath.Join(cfg, "host.hcl"), []byte(strings.Replace(string(data), "web:1", "web:2", 1)), 0o644)
+	if out := mustSeconf(t, 0, "plan", "--root", root, cfg); !strings.Contains(out, "update   container.web") {
+		t.Errorf("plan after an edit, with the old cache:\n%s", out)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/cobra/doc"
 )
 
 func newDocsCommand(o *options) *cobra.Command {
@@ -30,12 +29,9 @@ a packaged build is reproducible.`,
 			if err := os.MkdirAll(args[0], 0o755); err != nil {
 				return err
 			}
-			root := c.Root()
-			// The generator's footer carries the generation time: drop it.
-			root.DisableAutoGenTag = true
 			v, _ := buildVersion()
-			hdr := &doc.GenManHeader{Title: "SECONF", Section: "1", Source: "seconf " + v, Manual: "seconf manual", Date: &date}
-			if err := doc.GenManTree(root, hdr, args[0]); err != nil {
+			hdr := manHeader{title: "SECONF", section: "1", source: "seconf " + v, manual: "seconf manual", date: date}
+			if err := writeManPages(c.Root(), hdr, args[0]); err != nil {
 				return fmt.Errorf("write man pages: %w", err)
 			}
 			fmt.Fprintf(o.stdout, "Man pages written to %s.\n", args[0])

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"seconf/internal/lazyre"
 )
 
 // TestManPages generates the man pages twice with a fixed
@@ -98,5 +100,42 @@ func TestVersionFromGitCheckout(t *testing.T) {
 	re := regexp.MustCompile(`^seconf (v\d+\.\d+\.\d+\S*) \(commit ` + strings.TrimSpace(string(head)) + `(-dirty)?\)\n$`)
 	if !re.Match(out) {
 		t.Errorf("seconf version = %q, want it to match %s", out, re)
+	}
+}
+
+// TestRoff: text that troff would take for a request or an escape is set
+// as text.
+func TestRoff(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"plain", "plan changes nothing", "plan changes nothing"},
+		{"backslash", `C:\path`, `C:\epath`},
+		{"line starting with a dot", "see\n.hcl files", "see\n\\&.hcl files"},
+		{"line starting with a quote", "'quoted'", `\&'quoted'`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := roff(tc.in); got != tc.want {
+				t.Errorf("roff(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestRegexpsCompile compiles every expression seconf's packages declare
+// (compiled on first use since internal/lazyre): a typo in one used only on
+// a rare path fails here, as it would have at every start before.
+func TestRegexpsCompile(t *testing.T) {
+	all := lazyre.All()
+	if len(all) < 15 {
+		t.Fatalf("only %d expressions registered: are the packages linked?", len(all))
+	}
+	for _, r := range all {
+		t.Run(r.String(), func(t *testing.T) {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Errorf("does not compile: %v", p)
+				}
+			}()
+			r.Compiled()
+		})
 	}
 }

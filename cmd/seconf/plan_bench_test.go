@@ -87,3 +87,35 @@ func benchNoChange(b *testing.B, example string) {
 		b.Fatal("the no-change apply committed the policy")
 	}
 }
+
+// BenchmarkNoChangeApplyN is the timer's run on bench/gen's configuration of
+// N modules and N containers (each under its module's type), N = 1, 10 and
+// 100, in process: bench/run's no-change rows, without the process start.
+// Setup applies each once (a policy commit, outside the timed loop).
+func BenchmarkNoChangeApplyN(b *testing.B) {
+	for _, n := range []int{1, 10, 100} {
+		b.Run("N="+strconv.Itoa(n), func(b *testing.B) {
+			root := testenv.PolicyRoot(b)
+			cfg := b.TempDir()
+			out, err := exec.Command("../../bench/gen", "modules", cfg, strconv.Itoa(n), root).CombinedOutput()
+			if err != nil {
+				b.Fatalf("bench/gen: %v\n%s", err, out)
+			}
+			args := []string{"apply", "--root", root, cfg}
+			var log strings.Builder
+			if code := run(args, &log, &log); code != 0 {
+				b.Fatalf("first apply: exit %d\n%s", code, log.String())
+			}
+			commits := testenv.CommitNum(b, root)
+			for b.Loop() {
+				log.Reset()
+				if code := run(args, &log, &log); code != 0 || !strings.Contains(log.String(), "No changes") {
+					b.Fatalf("no-change apply: exit %d\n%s", code, log.String())
+				}
+			}
+			if testenv.CommitNum(b, root) != commits {
+				b.Fatal("the no-change apply committed the policy")
+			}
+		})
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"seconf/config"
 	"seconf/engine"
+	"seconf/host"
 	"seconf/modules/container"
 	"seconf/modules/mount"
 	"seconf/modules/selinux"
@@ -43,6 +44,9 @@ type options struct {
 	files       map[string]*hcl.File // the loaded configuration, for diagnostics
 	source      sourceOptions        // --source and its flags (source.go)
 	lastDiags   hcl.Diagnostics      // of the last load or plan, for the source's record
+	// cacheEntry is a new parse cache entry (config.LoadCached), which
+	// apply stores; plan only reads the cache.
+	cacheEntry []byte
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
@@ -201,12 +205,26 @@ func (o *options) varMap() (map[string]string, error) {
 }
 
 // load reads the configuration and prints its diagnostics.
-func (o *options) load(paths []string) (*config.Config, error) {
+func (o *options) load(paths []string) (*config.Config, error) { return o.loadFor(paths, nil) }
+
+// loadFor is load for a run on host h, which keeps the parse cache in its
+// state directory (nil: no cache).
+func (o *options) loadFor(paths []string, h *host.Host) (*config.Config, error) {
 	vars, err := o.varMap()
 	if err != nil {
 		return nil, err
 	}
-	cfg, files, diags := config.Load(paths, config.Options{Vars: vars, Environ: os.Environ()})
+	opts := config.Options{Vars: vars, Environ: os.Environ()}
+	var cfg *config.Config
+	var files map[string]*hcl.File
+	var diags hcl.Diagnostics
+	if h == nil {
+		cfg, files, diags = config.Load(paths, opts)
+	} else {
+		// A cache that cannot be read is no cache: the files are parsed.
+		entry, _ := h.FS.ReadPrivate(host.ParseCachePath)
+		cfg, files, o.cacheEntry, diags = config.LoadCached(paths, opts, entry)
+	}
 	o.files, o.lastDiags = files, diags
 	if len(diags) > 0 {
 		o.printDiags(o.stderr, diags)
@@ -224,7 +242,7 @@ const maxDiags = 50
 // printDiags writes diagnostics as hcl does: file, line, the source line
 // and what to change.
 func (o *options) printDiags(out io.Writer, diags hcl.Diagnostics) {
-	w := hcl.NewDiagnosticTextWriter(out, o.files, 100, o.color(out))
+	w := hcl.NewDiagnosticTextWriter(out, config.Parsed(o.files), 100, o.color(out))
 	more := 0
 	if len(diags) > maxDiags {
 		diags, more = diags[:maxDiags], len(diags)-maxDiags
@@ -280,24 +298,41 @@ func (o *options) newEngine() (*engine.Engine, func(), error) {
 // module is not yet committed; mounts before containers, whose volumes may
 // need them.
 func providers(sel *selinux.Provider) []engine.Provider {
-	return []engine.Provider{sel, units.New(units.Section, mount.Source{}, container.VolumeSource, container.NetworkSource, container.Source{})}
+	return []engine.Provider{sel, units.New(units.Section, mount.Source{}, container.VolumeSource, container.NetworkSource, container.NewSource())}
 }
 
 // open loads the configuration and makes the engine for one command; done
 // releases the engine and the signal handler.
 func (o *options) open(ctx context.Context, paths []string) (context.Context, *config.Config, *engine.Engine, func(), error) {
 	ctx, cancel := signalContext(ctx)
-	cfg, err := o.load(paths)
-	if err != nil {
-		cancel()
-		return nil, nil, nil, nil, err
+	// The host first, for its parse cache; the configuration's errors are
+	// still reported before a bad root's.
+	e, done, hostErr := o.newEngine()
+	var h *host.Host
+	if hostErr == nil {
+		h = e.Host
 	}
-	e, done, err := o.newEngine()
+	cfg, err := o.loadFor(paths, h)
+	if err == nil {
+		err = hostErr
+	}
 	if err != nil {
+		if done != nil {
+			done()
+		}
 		cancel()
 		return nil, nil, nil, nil, err
 	}
 	return ctx, cfg, e, func() { done(); cancel() }, nil
+}
+
+// saveParseCache stores a new parse cache entry (apply, holding the lock).
+// A cache that cannot be written costs the next run a parse, nothing else.
+func (o *options) saveParseCache(h *host.Host) {
+	if o.cacheEntry != nil {
+		h.FS.WriteFile(host.ParseCachePath, o.cacheEntry, 0o600)
+		o.cacheEntry = nil
+	}
 }
 
 func signalContext(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -348,6 +383,7 @@ func (o *options) runApply(ctx context.Context, paths []string) error {
 // applyConfig plans and applies cfg, printing both, under the lock the
 // caller holds.
 func (o *options) applyConfig(ctx context.Context, e *engine.Engine, cfg *config.Config) error {
+	o.saveParseCache(e.Host)
 	p, diags := e.Plan(ctx, cfg)
 	if err := o.planDiags(diags); err != nil {
 		return err

@@ -1,7 +1,6 @@
 package unitfile
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"unicode"
@@ -63,17 +62,28 @@ func (f *File) Comment(sec, text string) {
 
 // Bytes is the file's text.
 func (f *File) Bytes() []byte {
-	var b strings.Builder
+	// Sized first and written once: every plan renders every unit.
+	n := 0
 	for _, h := range f.header {
-		b.WriteString(h + "\n")
+		n += len(h) + 1
 	}
 	for _, s := range f.sections {
-		fmt.Fprintf(&b, "\n[%s]\n", s.name)
+		n += len(s.name) + 4
 		for _, l := range s.lines {
-			b.WriteString(l + "\n")
+			n += len(l) + 1
 		}
 	}
-	return []byte(b.String())
+	b := make([]byte, 0, n)
+	for _, h := range f.header {
+		b = append(append(b, h...), '\n')
+	}
+	for _, s := range f.sections {
+		b = append(append(append(b, "\n["...), s.name...), "]\n"...)
+		for _, l := range s.lines {
+			b = append(append(b, l...), '\n')
+		}
+	}
+	return b
 }
 
 // OneLine keeps text from breaking the comment line it sits in.

@@ -3,7 +3,6 @@ package container
 import (
 	"encoding/json"
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -11,6 +10,7 @@ import (
 	"seconf/config"
 	"seconf/engine"
 	"seconf/host"
+	"seconf/internal/lazyre"
 )
 
 // onHost checks a container against the host it will run on: what config
@@ -51,7 +51,7 @@ func onHost(h *host.Host, c *config.Container) hcl.Diagnostics {
 }
 
 // dockerSELinuxFlag finds --selinux-enabled on a dockerd command line.
-var dockerSELinuxFlag = regexp.MustCompile(`(?m)^\s*(ExecStart=.*dockerd|OPTIONS=).*--selinux-enabled(=true)?(\s|"|'|$)`)
+var dockerSELinuxFlag = lazyre.New(`(?m)^\s*(ExecStart=.*dockerd|OPTIONS=).*--selinux-enabled(=true)?(\s|"|'|$)`)
 
 // dockerLabels: docker labels containers only when its daemon runs with
 // SELinux support ("selinux-enabled": true in daemon.json, or

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -13,12 +12,13 @@ import (
 	"seconf/config"
 	"seconf/engine"
 	"seconf/host"
+	"seconf/internal/lazyre"
 	"seconf/internal/unitfile"
 	"seconf/modules/units"
 )
 
 // engineName is what podman and docker accept as a volume or network name.
-var engineName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+var engineName = lazyre.New(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 
 // named is what the renderings of a volume or a network share: the block,
 // the engine's command that creates the thing, and how quadlet names it.
@@ -106,7 +106,7 @@ func (n *named) render(h *host.Host) (*units.Unit, error) {
 	switch {
 	case n.engine == "docker":
 		u.Files, err = n.renderDocker()
-	case useQuadlet(n.quadlet, h):
+	case useQuadlet(n.quadlet, quadletOn(h)):
 		u.Generated = true
 		u.Files = n.renderQuadlet()
 	default:

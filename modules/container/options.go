@@ -3,12 +3,12 @@ package container
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
 
 	"seconf/config"
+	"seconf/internal/lazyre"
 	"seconf/internal/unitfile"
 )
 
@@ -47,7 +47,7 @@ func options(c *config.Container) []option {
 }
 
 // portRange is what quadlet accepts for ExposeHostPort.
-var portRange = regexp.MustCompile(`^\d+(-\d+)?(/udp|/tcp)?$`)
+var portRange = lazyre.New(`^\d+(-\d+)?(/udp|/tcp)?$`)
 
 // checkOptions holds every option value to what all renderings carry
 // unchanged (checkValue), plus the rules of particular keys.

@@ -2,12 +2,12 @@ package container
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
 
 	"seconf/config"
+	"seconf/internal/lazyre"
 	"seconf/internal/unitfile"
 )
 
@@ -51,7 +51,7 @@ var installAllowed = []string{"WantedBy"}
 
 // unitName is what a WantedBy= target may be called: a plain unit name,
 // which is also a safe file name for the .wants link seconf makes offline.
-var unitName = regexp.MustCompile(`^[A-Za-z0-9:_.@-]+\.(target|service|socket|timer|path|slice|mount)$`)
+var unitName = lazyre.New(`^[A-Za-z0-9:_.@-]+\.(target|service|socket|timer|path|slice|mount)$`)
 
 type settingGroup map[string]string
 

@@ -12,34 +12,90 @@ import (
 	"seconf/modules/units"
 )
 
-// Source turns container blocks into units.
-type Source struct{}
+// Source turns container blocks into units. The zero Source renders on
+// every call; NewSource's remembers its renders of one configuration, so
+// that plan's are the ones validate made (engine.Plan validates first).
+type Source struct{ memo *renderMemo }
+
+// NewSource returns a Source that renders each container once a run.
+func NewSource() Source { return Source{memo: &renderMemo{}} }
+
+// renderMemo holds the renders of one configuration. It holds cfg too, so
+// that no other configuration's container can be at the same address.
+type renderMemo struct {
+	cfg *config.Config
+	m   map[renderKey]rendered
+}
+
+// renderKey is what a render depends on: the container, the rendering, and
+// how each named volume and network is written (LinksFor gives the rest).
+type renderKey struct {
+	c       *config.Container
+	kind    string
+	quadlet string
+}
+
+type rendered struct {
+	files []units.File
+	err   error
+}
+
+var renderers = map[string]func(*config.Container, Links) ([]units.File, error){
+	"podman": RenderPodmanService, "quadlet": RenderQuadlet, "docker": RenderDockerService,
+}
+
+func (s Source) render(cfg *config.Config, kind string, c *config.Container, l Links) ([]units.File, error) {
+	if s.memo == nil {
+		return renderers[kind](c, l)
+	}
+	if s.memo.cfg != cfg {
+		s.memo.cfg, s.memo.m = cfg, map[renderKey]rendered{}
+	}
+	var q []byte
+	for _, ls := range [][]NamedLink{l.Volumes, l.Networks} {
+		for _, n := range ls {
+			q = append(q, map[bool]byte{false: '0', true: '1'}[n.Quadlet])
+		}
+		q = append(q, '|')
+	}
+	k := renderKey{c: c, kind: kind, quadlet: string(q)}
+	if r, ok := s.memo.m[k]; ok {
+		return r.files, r.err
+	}
+	files, err := renderers[kind](c, l)
+	s.memo.m[k] = rendered{files, err}
+	return files, err
+}
 
 // Kind is the block kind this source renders.
 func (Source) Kind() string { return config.KindContainer }
 
 // Validate renders every container as each rendering would, without a
 // host, so that `seconf validate` refuses what plan would.
-func (Source) Validate(cfg *config.Config) hcl.Diagnostics {
+func (s Source) Validate(cfg *config.Config) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, c := range cfg.Containers {
-		renders := []func(*config.Container, Links) ([]units.File, error){RenderDockerService}
+		renders := []string{"docker"}
 		if c.Engine != "docker" {
-			renders = []func(*config.Container, Links) ([]units.File, error){RenderPodmanService}
+			renders = []string{"podman"}
 			if c.Quadlet == nil || *c.Quadlet {
-				renders = append(renders, RenderQuadlet)
+				renders = append(renders, "quadlet")
 			}
 		}
 		links, _ := LinksFor(c, cfg)
 		// Named volumes and networks as quadlet files (NAME.volume) and as
 		// services: a quadlet container names them either way.
-		quadletLinks := links
-		quadletLinks.Volumes = quadletAll(links.Volumes)
-		quadletLinks.Networks = quadletAll(links.Networks)
+		variants := []Links{links}
+		if len(links.Volumes)+len(links.Networks) > 0 {
+			quadletLinks := links
+			quadletLinks.Volumes = quadletAll(links.Volumes)
+			quadletLinks.Networks = quadletAll(links.Networks)
+			variants = append(variants, quadletLinks)
+		}
 	render:
 		for _, r := range renders {
-			for _, l := range []Links{links, quadletLinks} {
-				if _, err := r(c, l); err != nil {
+			for _, l := range variants {
+				if _, err := s.render(cfg, r, c, l); err != nil {
 					diags = append(diags, diagFor(c, err))
 					break render
 				}
@@ -54,11 +110,12 @@ func (Source) Validate(cfg *config.Config) hcl.Diagnostics {
 // makes of it (a volume path that is a system directory behind a symlink,
 // a docker daemon that labels nothing); a nil h is a host with nothing
 // installed.
-func (Source) Units(_ context.Context, cfg *config.Config, h *host.Host) ([]*units.Unit, hcl.Diagnostics) {
+func (s Source) Units(_ context.Context, cfg *config.Config, h *host.Host) ([]*units.Unit, hcl.Diagnostics) {
 	var out []*units.Unit
 	var diags hcl.Diagnostics
+	q := quadletOn(h) // once: a few probes of the root, not a few a container
 	for _, c := range cfg.Containers {
-		u, err := containerUnit(cfg, h, c)
+		u, err := s.containerUnit(cfg, q, c)
 		if err != nil {
 			diags = append(diags, diagFor(c, err))
 			continue
@@ -93,7 +150,8 @@ func attrErr(attr string, format string, args ...any) error {
 	return &attrError{attr: attr, err: fmt.Errorf(format, args...)}
 }
 
-func containerUnit(cfg *config.Config, h *host.Host, c *config.Container) (*units.Unit, error) {
+// containerUnit renders c for a root that has quadlet's generator (q) or not.
+func (s Source) containerUnit(cfg *config.Config, q bool, c *config.Container) (*units.Unit, error) {
 	links, needs := LinksFor(c, cfg)
 	u := &units.Unit{
 		ID:    c.ID(),
@@ -109,20 +167,20 @@ func containerUnit(cfg *config.Config, h *host.Host, c *config.Container) (*unit
 		u.WantedBy = wantedBy(c)
 	}
 	for i := range links.Volumes {
-		links.Volumes[i].Quadlet = namedQuadlet(cfg, h, config.KindVolume, links.Volumes[i].Block)
+		links.Volumes[i].Quadlet = namedQuadlet(cfg, q, config.KindVolume, links.Volumes[i].Block)
 	}
 	for i := range links.Networks {
-		links.Networks[i].Quadlet = namedQuadlet(cfg, h, config.KindNetwork, links.Networks[i].Block)
+		links.Networks[i].Quadlet = namedQuadlet(cfg, q, config.KindNetwork, links.Networks[i].Block)
 	}
 	var err error
 	switch {
 	case c.Engine == "docker":
-		u.Files, err = RenderDockerService(c, links)
-	case UseQuadlet(c, h):
+		u.Files, err = s.render(cfg, "docker", c, links)
+	case useQuadlet(c.Quadlet, q):
 		u.Generated = true
-		u.Files, err = RenderQuadlet(c, links)
+		u.Files, err = s.render(cfg, "quadlet", c, links)
 	default:
-		u.Files, err = RenderPodmanService(c, links)
+		u.Files, err = s.render(cfg, "podman", c, links)
 	}
 	if err != nil {
 		return nil, err
@@ -134,13 +192,21 @@ func containerUnit(cfg *config.Config, h *host.Host, c *config.Container) (*unit
 // quadlet attribute when set, otherwise quadlet exactly when the root has
 // podman's quadlet generator.
 func UseQuadlet(c *config.Container, h *host.Host) bool {
-	return useQuadlet(c.Quadlet, h)
+	return useQuadlet(c.Quadlet, quadletOn(h))
 }
 
-func useQuadlet(forced *bool, h *host.Host) bool {
+// useQuadlet is the block's choice (forced) when it makes one, else the
+// root's (q: quadletOn).
+func useQuadlet(forced *bool, q bool) bool {
 	if forced != nil {
 		return *forced
 	}
+	return q
+}
+
+// quadletOn reports whether root h has podman's quadlet generator; a nil h
+// has nothing installed.
+func quadletOn(h *host.Host) bool {
 	if h == nil {
 		return false
 	}
@@ -231,7 +297,7 @@ func quadletAll(ls []NamedLink) []NamedLink {
 
 // namedQuadlet reports whether a volume or network block is written as a
 // quadlet file on host h, by the rule containers follow.
-func namedQuadlet(cfg *config.Config, h *host.Host, kind, name string) bool {
+func namedQuadlet(cfg *config.Config, q bool, kind, name string) bool {
 	var engine string
 	var quadlet *bool
 	if v := findVolume(cfg, name); kind == config.KindVolume && v != nil {
@@ -240,5 +306,5 @@ func namedQuadlet(cfg *config.Config, h *host.Host, kind, name string) bool {
 	if n := findNetwork(cfg, name); kind == config.KindNetwork && n != nil {
 		engine, quadlet = n.Engine, n.Quadlet
 	}
-	return engine == "podman" && useQuadlet(quadlet, h)
+	return engine == "podman" && useQuadlet(quadlet, q)
 }

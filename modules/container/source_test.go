@@ -2,6 +2,7 @@ package container
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -141,4 +142,53 @@ func TestInstallWantedBy(t *testing.T) {
 	if d := cmp.Diff([]string{"multi-user.target", "default.target", "graphical.target"}, us[0].WantedBy); d != "" {
 		t.Errorf("WantedBy (-want +got):\n%s", d)
 	}
+}
+
+// TestNewSourceRendersAsSource: the Source that remembers its renders for
+// a run gives, after validating, the units a fresh render gives, on a host
+// with quadlet and one without, and a second configuration gets its own.
+func TestNewSourceRendersAsSource(t *testing.T) {
+	apps, _ := filepath.Glob("testdata/apps/*/host.hcl")
+	if len(apps) < 5 {
+		t.Fatalf("found %d applications", len(apps))
+	}
+	s := NewSource() // one for all: each configuration replaces the last
+	for _, app := range apps {
+		cfg, _, diags := config.Load([]string{app}, config.Options{})
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		for _, q := range []struct {
+			name  string
+			files []string
+		}{{"quadlet", []string{host.QuadletGenerators[0]}}, {"plain", nil}} {
+			t.Run(filepath.Base(filepath.Dir(app))+"/"+q.name, func(t *testing.T) {
+				h := newHost(t, q.files...)
+				want, d := Source{}.Units(context.Background(), cfg, h)
+				if d.HasErrors() {
+					t.Fatal(d)
+				}
+				if d := s.Validate(cfg); d.HasErrors() {
+					t.Fatal(d)
+				}
+				got, d := s.Units(context.Background(), cfg, h)
+				if d.HasErrors() {
+					t.Fatal(d)
+				}
+				if diff := cmp.Diff(files(want), files(got)); diff != "" {
+					t.Errorf("units differ (-fresh +remembered):\n%s", diff)
+				}
+			})
+		}
+	}
+}
+
+func files(us []*units.Unit) map[string]string {
+	out := map[string]string{}
+	for _, u := range us {
+		for _, f := range u.Files {
+			out[f.Path] = string(f.Data)
+		}
+	}
+	return out
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -14,6 +13,7 @@ import (
 
 	"seconf/engine"
 	"seconf/host"
+	"seconf/internal/lazyre"
 )
 
 // needs are the permissions a container uses on a volume, by class.
@@ -26,7 +26,7 @@ var needs = map[bool]map[string][]string{
 // about 4 MiB, Fedora's about 10.
 const maxPolicy = 256 << 20
 
-var permsRe = regexp.MustCompile(`:\s*\S+\s+(?:\{([^}]*)\}|(\S+));`)
+var permsRe = lazyre.New(`:\s*\S+\s+(?:\{([^}]*)\}|(\S+));`)
 
 // checkAccess warns, before anything runs, about the denial a user would
 // otherwise meet at run time: a container type with no allow rule for the

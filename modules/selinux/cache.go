@@ -29,7 +29,7 @@ func (p *Provider) inputHash(m *config.Module) (string, error) {
 			files = append(files, base+".if", base+".fc")
 		}
 		for _, f := range files {
-			data, err := os.ReadFile(f)
+			data, err := host.ReadLocal(f)
 			if err != nil && !os.IsNotExist(err) {
 				return "", err
 			}

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"seconf/config"
 	"seconf/host"
+	"seconf/internal/lazyre"
 )
 
 // compiled is a module ready to install.
@@ -132,7 +132,7 @@ func fromPP(ctx context.Context, r host.Runner, file string, data []byte) (*comp
 	return &compiled{file: file, cil: res.Stdout, sum: checksum(res.Stdout)}, nil
 }
 
-var lineRe = regexp.MustCompile(`(?m)^([A-Za-z0-9_.-]+\.(?:te|if|fc)):(\d+):`)
+var lineRe = lazyre.New(`(?m)^([A-Za-z0-9_.-]+\.(?:te|if|fc)):(\d+):`)
 
 // compileError keeps the compiler's words and points them at the user's
 // file: the devel Makefile names its staged copy, whose lines match the

@@ -3,13 +3,13 @@ package selinux
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"seconf/config"
 	"seconf/engine"
 	"seconf/host"
+	"seconf/internal/lazyre"
 	"seconf/modules/selinux/policydb"
 )
 
@@ -18,11 +18,11 @@ import (
 // PRIORITY/NAME/cil:LINE. That file is gone when semodule exits, and
 // names neither the selinux_module nor what is missing.
 var (
-	scratchRe  = regexp.MustCompile(`(\S*)/(?:tmp|active)/modules/(\d+)/([^/\s]+)/cil:(\d+)`)
-	resolveRe  = regexp.MustCompile(`^Failed to resolve (\S+) statement at (\S+)`)
-	redeclRe   = regexp.MustCompile(`^Re-declaration of (\S+) (\S+)`)
-	badDeclRe  = regexp.MustCompile(`^Bad (\S+) declaration at (\S+)`)
-	neverRe    = regexp.MustCompile(`^neverallow check failed at (\S+)`)
+	scratchRe  = lazyre.New(`(\S*)/(?:tmp|active)/modules/(\d+)/([^/\s]+)/cil:(\d+)`)
+	resolveRe  = lazyre.New(`^Failed to resolve (\S+) statement at (\S+)`)
+	redeclRe   = lazyre.New(`^Re-declaration of (\S+) (\S+)`)
+	badDeclRe  = lazyre.New(`^Bad (\S+) declaration at (\S+)`)
+	neverRe    = lazyre.New(`^neverallow check failed at (\S+)`)
 	noiseLines = []string{"Failed to resolve AST", "Failed to build AST", "semodule:  Failed!", "Failed to verify", "user sddm not in password file"}
 )
 

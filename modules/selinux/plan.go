@@ -52,13 +52,6 @@ func (p *Provider) planModules(ctx context.Context, env *engine.Env) ([]*engine.
 	if !st.exists() {
 		return nil, engine.FromError(nil, "No SELinux policy store", fmt.Errorf("no SELinux policy store at %s under %s: install policycoreutils and selinux-policy-default, or (with --root) copy the host's /etc/selinux and /var/lib/selinux into the root", st.dir, env.Host.Root))
 	}
-	if p.work == "" {
-		dir, err := os.MkdirTemp("", "seconf-policy-")
-		if err != nil {
-			return nil, engine.FromError(nil, "Cannot make a work directory", err)
-		}
-		p.work = dir
-	}
 	var changes []*engine.Change
 	var diags hcl.Diagnostics
 	wanted := map[string]bool{}
@@ -160,6 +153,7 @@ func (p *Provider) ownCopy(ctx context.Context, env *engine.Env, st store, m *co
 		if err != nil {
 			return nil, nil, false, nil, fmt.Errorf("read installed module: %w", err)
 		}
+		ins[i].sums = &[2]string{cilSum, hllSum}
 		if own.Stored != "" && cilSum == own.Stored || own.HLL != "" && hllSum == own.HLL {
 			mine, fast = &ins[i], true
 			continue
@@ -196,6 +190,13 @@ func (p *Provider) compile(ctx context.Context, env *engine.Env, m *config.Modul
 	}
 	if err := toolchainReady(m.Format); err != nil {
 		return err
+	}
+	if p.work == "" { // made when first needed: a no-change run compiles nothing
+		dir, err := os.MkdirTemp("", "seconf-policy-")
+		if err != nil {
+			return fmt.Errorf("cannot make a work directory: %w", err)
+		}
+		p.work = dir
 	}
 	comp, err := compile(ctx, env.Host.Runner, m, p.work)
 	if err != nil {
@@ -287,7 +288,9 @@ func (p *Provider) planModule(ctx context.Context, env *engine.Env, st store, m 
 	rec := &ModuleState{Priority: m.Priority, Checksum: pl.sum, InputHash: pl.key}
 	if c.Action == "" {
 		c.Action = engine.NoOp
-		if rec.Stored, rec.HLL, err = st.fingerprint(*at); err != nil {
+		if at.sums != nil { // read by ownCopy
+			rec.Stored, rec.HLL = at.sums[0], at.sums[1]
+		} else if rec.Stored, rec.HLL, err = st.fingerprint(*at); err != nil {
 			return fail(fmt.Errorf("read installed module: %w", err))
 		}
 	}

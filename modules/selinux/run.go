@@ -9,10 +9,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"seconf/host"
+	"seconf/internal/lazyre"
 )
 
 // transaction is one semodule run, prepared: the checks done, the
@@ -106,7 +106,7 @@ func (t *transaction) Close() {
 }
 
 // storeNameRe is a policy store name: one plain path component.
-var storeNameRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+var storeNameRe = lazyre.New(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
 
 // storeName is the store the host's /etc/selinux/config names
 // (SELINUXTYPE, the last one as libselinux reads it; "default" without
@@ -188,7 +188,7 @@ var safeConfKeys = map[string]bool{
 
 // confValueRe is a value seconf copies: words, numbers, and the
 // ';'-separated directories of ignoredirs.
-var confValueRe = regexp.MustCompile(`^[A-Za-z0-9_./;:,+-]+$`)
+var confValueRe = lazyre.New(`^[A-Za-z0-9_./;:,+-]+$`)
 
 // sanitizeSemanageConf rewrites a root's semanage.conf (read from name)
 // with the safe keys only, and says what it dropped. A module-store other

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -15,6 +14,7 @@ import (
 	"seconf/config"
 	"seconf/engine"
 	"seconf/host"
+	"seconf/internal/lazyre"
 	"seconf/modules/selinux/filecontexts"
 	"seconf/modules/selinux/policydb"
 )
@@ -217,7 +217,7 @@ func readLocalRecords(fsys host.FS, store string) (*localRecords, error) {
 	return l, nil
 }
 
-var cilBoolRe = regexp.MustCompile(`(?m)^\s*\(boolean\s+([^\s()]+)\s+(true|false)\s*\)`)
+var cilBoolRe = lazyre.New(`(?m)^\s*\(boolean\s+([^\s()]+)\s+(true|false)\s*\)`)
 
 // modulesBring records the types and booleans the configuration's modules
 // declare, and which modules change in this apply.

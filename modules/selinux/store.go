@@ -28,6 +28,8 @@ type store struct {
 	// at lists, by module name, the priorities it is installed at, highest
 	// first: one directory listing a priority instead of a probe a module.
 	at map[string][]int
+	// off holds the disabled modules: one listing instead of a probe each.
+	off map[string]bool
 	// err is why the modules directory could not be listed, when it
 	// exists: an unprivileged user cannot read a store (mode 0700).
 	err error
@@ -37,6 +39,9 @@ type store struct {
 type installed struct {
 	Priority int
 	dir      string
+	// sums is its fingerprint once read (cil, hll), so that a plan reads
+	// the stored files once.
+	sums *[2]string
 }
 
 func openStore(fsys host.FS) store {
@@ -49,10 +54,22 @@ func openStore(fsys host.FS) store {
 			}
 		}
 	}
-	st := store{fs: fsys, name: name, dir: path.Join(host.PolicyStores, name, "active/modules"), at: map[string][]int{}}
+	st := store{fs: fsys, name: name, dir: path.Join(host.PolicyStores, name, "active/modules"), at: map[string][]int{}, off: map[string]bool{}}
 	ents, err := fsys.ReadDir(st.dir)
 	if err != nil {
 		st.err = err
+	}
+	for _, e := range ents {
+		if e.Name() != "disabled" || !e.IsDir() {
+			continue
+		}
+		offs, err := fsys.ReadDir(path.Join(st.dir, "disabled"))
+		if err != nil && st.err == nil {
+			st.err = err
+		}
+		for _, o := range offs {
+			st.off[o.Name()] = true
+		}
 	}
 	for i := len(ents) - 1; i >= 0; i-- {
 		prio, err := strconv.Atoi(ents[i].Name())
@@ -83,9 +100,7 @@ func (s store) lookup(name string) ([]installed, error) {
 }
 
 // disabled reports whether the module is disabled (semodule -d).
-func (s store) disabled(name string) bool {
-	return s.fs.Exists(path.Join(s.dir, "disabled", name))
-}
+func (s store) disabled(name string) bool { return s.off[name] }
 
 // file returns one of the files the store keeps for a module, as it lies
 // there (bzip2-compressed), or nil when the store has none by that name:
