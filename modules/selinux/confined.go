@@ -97,7 +97,10 @@ func ContainerInput(h *host.Host, cfg *config.Config, c *config.Container) (conf
 }
 
 func (r *root) input(h *host.Host, cfg *config.Config, c *config.Container, declared map[string]bool) confine.Input {
-	in := confine.Input{Container: c, Flavor: r.flavor, Policy: r.pol, Declared: declared, Labels: map[string]confine.Label{}}
+	in := confine.Input{Container: c, Flavor: r.flavor, Policy: r.pol, Declared: declared, Labels: map[string]confine.Label{}, Booleans: map[string]bool{}}
+	for _, b := range cfg.Booleans {
+		in.Booleans[b.Name] = b.Value
+	}
 	mounts := map[string]*config.Mount{}
 	for _, v := range c.Volumes {
 		for _, m := range cfg.Mounts {
