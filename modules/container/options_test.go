@@ -92,8 +92,11 @@ func checkQuadletOptions(t testing.TB, c *config.Container, links Links, o opts)
 	}
 }
 
-// bareFlags take no value of their own on podman and docker run.
-var bareFlags = []string{"-d", "--replace", "--rm", "--init", "--env-host", "--read-only-tmpfs", "--read-only", "--privileged"}
+// bareFlags take no value of their own on podman and docker run and on
+// network/volume create (quadlet orders the create booleans as a map does,
+// so a wrong list here passes or fails at random).
+var bareFlags = []string{"-d", "--replace", "--rm", "--init", "--env-host", "--read-only-tmpfs", "--read-only", "--privileged",
+	"--ignore", "--internal", "--ipv6", "--disable-dns"}
 
 // flagValues reads a run command's options: each flag with the values it
 // was given, in order. A bare flag has the value "", --flag=VALUE has
