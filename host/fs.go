@@ -319,3 +319,49 @@ func Stamp(real string) (string, error) {
 	}
 	return fmt.Sprintf("%d-%d-%d", st.Size(), st.ModTime().UnixNano(), ino), nil
 }
+
+// FindInode looks for the entry named name whose inode is ino in the tree
+// at dir (dir itself included), breadth first in name order, never
+// following a symlink and reading at most maxDirs directories. It returns
+// the entry's host path, or "" when it found none. Only entries of that
+// name are stat'ed: the walk costs one getdents a directory.
+func (f FS) FindInode(dir, name string, ino uint64, maxDirs int) (string, error) {
+	dir = filepath.Clean("/" + dir)
+	real, err := f.Path(dir)
+	if err != nil {
+		return "", err
+	}
+	inodeOf := func(p string) uint64 {
+		st, err := os.Lstat(p)
+		if err != nil {
+			return 0
+		}
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+			return sys.Ino
+		}
+		return 0
+	}
+	if filepath.Base(dir) == name && inodeOf(real) == ino {
+		return dir, nil
+	}
+	type item struct{ host, real string }
+	queue := []item{{dir, real}}
+	for n := 0; len(queue) > 0 && n < maxDirs; n++ {
+		d := queue[0]
+		queue = queue[1:]
+		ents, err := os.ReadDir(d.real)
+		if err != nil {
+			continue // unreadable or gone: not where the object is
+		}
+		for _, e := range ents {
+			hp, rp := filepath.Join(d.host, e.Name()), filepath.Join(d.real, e.Name())
+			if e.Name() == name && inodeOf(rp) == ino {
+				return hp, nil
+			}
+			if e.IsDir() {
+				queue = append(queue, item{hp, rp})
+			}
+		}
+	}
+	return "", nil
+}

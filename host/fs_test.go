@@ -213,3 +213,49 @@ func TestReadPrivate(t *testing.T) {
 		})
 	}
 }
+
+// TestFindInode finds an entry by name and inode as the kernel's AVC names
+// it, never through a symlink (a link to the object, or out of the tree),
+// and not past its directory budget.
+func TestFindInode(t *testing.T) {
+	root := t.TempDir()
+	mk := func(p string) uint64 {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Join(root, p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		st, err := os.Lstat(filepath.Join(root, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Sys().(*syscall.Stat_t).Ino
+	}
+	deep := mk("/var/log/a/b/apache2")
+	other := mk("/var/log/apache2") // same name, another inode: not it
+	logs := mk("/var/log")
+	outside := mk("/elsewhere/apache2")
+	os.Symlink("/elsewhere", filepath.Join(root, "var/log/0link"))
+	fs := NewFS(root)
+	for _, tc := range []struct {
+		name, dir, entry string
+		ino              uint64
+		maxDirs          int
+		want             string
+	}{
+		{"deep", "/var/log", "apache2", deep, 100, "/var/log/a/b/apache2"},
+		{"shallow", "/var/log/", "apache2", other, 100, "/var/log/apache2"},
+		{"the directory itself", "/var/log", "log", logs, 100, "/var/log"},
+		{"wrong inode", "/var/log", "apache2", deep + other + 12345, 100, ""},
+		{"wrong name", "/var/log", "apache", deep, 100, ""},
+		{"not through a symlink", "/var/log", "apache2", outside, 100, ""},
+		{"out of budget", "/var/log", "apache2", deep, 2, ""},
+		{"missing directory", "/nope", "apache2", deep, 100, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := fs.FindInode(tc.dir, tc.entry, tc.ino, tc.maxDirs)
+			if err != nil || got != tc.want {
+				t.Errorf("FindInode(%q, %q) = %q, %v; want %q", tc.dir, tc.entry, got, err, tc.want)
+			}
+		})
+	}
+}

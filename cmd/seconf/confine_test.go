@@ -192,6 +192,30 @@ func TestConfine(t *testing.T) {
 		}
 	})
 
+	t.Run("a declared boolean lets the engine mount", func(t *testing.T) {
+		// The container policy is in the store now, with its engine type and
+		// container_mounton_non_security off: podman may not mount /var/log.
+		// A selinux_boolean of the configuration, committed with the module,
+		// answers that (the VM showed the warning despite it).
+		const warn = "Engine may not mount the volume"
+		out := mustSeconf(t, 0, append([]string{"plan"}, args...)...)
+		flat := strings.Join(strings.Fields(out), " ") // the messages are wrapped
+		if !strings.Contains(flat, `may not mount on /var/log (labelled var_log_t)`) || !strings.Contains(flat, `selinux_boolean "container_mounton_non_security" { value = true }`) {
+			t.Errorf("no warning that the engine may not mount /var/log, naming the boolean:\n%s", out)
+		}
+		hcl := filepath.Join(cfg, "host.hcl")
+		orig, err := os.ReadFile(hcl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(hcl, []byte(string(orig)+"\nselinux_boolean \"container_mounton_non_security\" {\n  value = true\n}\n"), 0o644)
+		defer os.WriteFile(hcl, orig, 0o644)
+		out = mustSeconf(t, 0, append([]string{"plan"}, args...)...)
+		if strings.Contains(out, warn) || !strings.Contains(out, "selinux_boolean.container_mounton_non_security") {
+			t.Errorf("with the boolean declared, the plan still warns, or does not set it:\n%s", out)
+		}
+	})
+
 	t.Run("a new label restarts the container", func(t *testing.T) {
 		// The root's own file contexts now label /etc/fluent otherwise: the
 		// module changes, the unit does not, and the container restarts.

@@ -135,6 +135,7 @@ func (o *options) runPolicyAVC(ctx context.Context, id string, paths []string, l
 		return err
 	}
 	denials := confine.ParseAudit(data)
+	selinux.LocateDenials(h, c, denials)
 	props := confine.Propose(in, c.SELinuxType, denials)
 	where := func(i int) string {
 		r := c.Volumes[i].Range

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"seconf/internal/testenv"
@@ -67,6 +69,32 @@ func TestPolicyCommands(t *testing.T) {
 	fromLog := mustSeconf(t, 0, append([]string{"policy", "avc", "container.logger", "--log", logFile}, args...)...)
 	if strings.Replace(fromLog, logFile, "/var/log/audit/audit.log", 1) != report {
 		t.Errorf("--log reads otherwise:\n%s", fromLog)
+	}
+
+	// auditd without rules (a stock Debian) writes no PATH records: a
+	// denial names its object by last component and inode only, as the VM
+	// showed. policy avc finds the object under a volume's source on the
+	// root and proposes a volume of its own, not an allow rule.
+	apache := filepath.Join(root, "var/log/apache2")
+	if err := os.MkdirAll(apache, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Lstat(apache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := filepath.Join(t.TempDir(), "audit.log")
+	os.WriteFile(bare, []byte(fmt.Sprintf(`type=AVC msg=audit(1795795638.155:127): avc:  denied  { write } for  pid=1091 comm="touch" name="apache2" dev="vda" ino=%d scontext=system_u:system_r:seconf_logger_t:s0:c60,c150 tcontext=system_u:object_r:httpd_log_t:s0 tclass=dir permissive=0
+type=AVC msg=audit(1795795641.543:130): avc:  denied  { read } for  pid=1116 comm="ls" name="apache2" dev="vda" ino=%d scontext=system_u:system_r:seconf_logger_t:s0:c60,c150 tcontext=system_u:object_r:httpd_log_t:s0 tclass=dir permissive=0
+`, st.Sys().(*syscall.Stat_t).Ino, st.Sys().(*syscall.Stat_t).Ino)), 0o644)
+	located := mustSeconf(t, 0, append([]string{"policy", "avc", "container.logger", "--log", bare}, args...)...)
+	for _, want := range []string{"source    = \"/var/log/apache2\"", "target    = \"/var/log/apache2\"", "read_only = false", `denied { write } on httpd_log_t:dir "/var/log/apache2" by "touch"`} {
+		if !strings.Contains(located, want) {
+			t.Errorf("no %q in the report:\n%s", want, located)
+		}
+	}
+	if strings.Contains(located, "allow seconf_logger_t httpd_log_t") {
+		t.Errorf("an allow rule where a volume answers:\n%s", located)
 	}
 
 	for _, tc := range []struct{ cmd, id, want string }{

@@ -21,3 +21,13 @@ container "logger" {
   }
   restart = "always"
 }
+
+# podman bind-mounts /var/log into the container: container engines may
+# mount on a directory that is not a security file only with this boolean
+# on (off in the stock policy). On Debian 12 the boolean comes with
+# refpolicy's container module (examples/debian12-container-policy),
+# applied together with this: seconf commits the module first, then the
+# boolean.
+selinux_boolean "container_mounton_non_security" {
+  value = true
+}

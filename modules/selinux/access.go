@@ -43,10 +43,10 @@ func (p *Provider) checkAccess(ctx context.Context, env *engine.Env, st store, p
 	if err != nil {
 		return diags
 	}
-	sesearch, err := host.Tool("sesearch")
-	if err != nil {
-		return append(diags, engine.Warnf(nil, "Volume access not checked", "%v", err))
-	}
+	// sesearch is looked for at the first query: a configuration with no
+	// volume to check (every container confined) needs no setools, and a
+	// host without them (a stock Debian) gets no warning on every plan.
+	sesearch := ""
 	// sesearch parses the root's policy, which is data: it runs in the
 	// compile sandbox, as nobody, with a readable copy of that one file
 	// (the store's own is root's alone), made at the first query.
@@ -93,6 +93,11 @@ func (p *Provider) checkAccess(ctx context.Context, env *engine.Env, st store, p
 			ftype := parts[2]
 			classes := []string{"dir", "file"}
 			for _, class := range classes {
+				if sesearch == "" {
+					if sesearch, err = host.Tool("sesearch"); err != nil {
+						return append(diags, engine.Warnf(&rng, "Volume access not checked", "%s: cannot check access to %s (%v)", c.ID(), v.Source, err))
+					}
+				}
 				sb, err := sandbox()
 				if err != nil {
 					return append(diags, engine.Warnf(&rng, "Volume access not checked", "%s: cannot check access to %s (%v)", c.ID(), v.Source, err))

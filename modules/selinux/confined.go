@@ -3,7 +3,10 @@ package selinux
 import (
 	"fmt"
 	"os"
+	"path"
 	"regexp"
+	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -96,8 +99,46 @@ func ContainerInput(h *host.Host, cfg *config.Config, c *config.Container) (conf
 	return r.input(h, cfg, c, declaredNames(cfg.Modules)), nil
 }
 
+// maxLocateDirs bounds the directories LocateDenials reads under one
+// volume: a log tree has hundreds, not tens of thousands.
+const maxLocateDirs = 20000
+
+// LocateDenials gives the denials of c's type that name their object by
+// its last component and inode only (name= and ino=: all the kernel writes
+// for an inode when auditd has no rules, hence no PATH records, as on a
+// stock Debian) the object's path inside the container, when the object
+// lies in a directory the container binds from the host: found there by
+// name and inode, then seen through the deepest such volume. Without the
+// path, seconf policy avc can only propose an allow rule where a volume of
+// its own is the answer.
+func LocateDenials(h *host.Host, c *config.Container, ds []confine.Denial) {
+	binds := confine.Binds(c)
+	sort.SliceStable(binds, func(i, j int) bool { return len(binds[i].Source) > len(binds[j].Source) })
+	for i := range ds {
+		d := &ds[i]
+		if d.Source != c.SELinuxType || d.Path != "" || d.Name == "" || d.Ino == 0 {
+			continue
+		}
+		for _, b := range binds {
+			if b.Named || b.Target == "" || !path.IsAbs(b.Source) {
+				continue
+			}
+			found, err := h.FS.FindInode(b.Source, d.Name, d.Ino, maxLocateDirs)
+			if err != nil || found == "" {
+				continue
+			}
+			rel := strings.TrimPrefix(strings.TrimPrefix(found, path.Clean(b.Source)), "/")
+			d.Path = path.Join(b.Target, rel)
+			break
+		}
+	}
+}
+
 func (r *root) input(h *host.Host, cfg *config.Config, c *config.Container, declared map[string]bool) confine.Input {
-	in := confine.Input{Container: c, Flavor: r.flavor, Policy: r.pol, Declared: declared, Labels: map[string]confine.Label{}}
+	in := confine.Input{Container: c, Flavor: r.flavor, Policy: r.pol, Declared: declared, Labels: map[string]confine.Label{}, Booleans: map[string]bool{}}
+	for _, b := range cfg.Booleans {
+		in.Booleans[b.Name] = b.Value
+	}
 	mounts := map[string]*config.Mount{}
 	for _, v := range c.Volumes {
 		for _, m := range cfg.Mounts {

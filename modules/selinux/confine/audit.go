@@ -22,6 +22,10 @@ type Denial struct {
 	// container), when the AVC or the event's PATH and CWD records say.
 	Path string
 	Name string // the AVC's name=: the last component only
+	// Ino is the object's inode (ino=), 0 when the AVC gives none: with
+	// Name, what finds the object on the host when no PATH record says
+	// (auditd without rules records none).
+	Ino  uint64
 	Comm string
 	// Port is the port of a name_bind (src=) or name_connect (dest=).
 	Port       int
@@ -131,6 +135,9 @@ func parseAVC(body string) (Denial, bool) {
 	}
 	d.Path, d.Name, d.Comm = f["path"], f["name"], f["comm"]
 	d.Permissive = f["permissive"] == "1"
+	if n, err := strconv.ParseUint(f["ino"], 10, 64); err == nil {
+		d.Ino = n
+	}
 	for _, k := range []string{"src", "dest"} {
 		if n, err := strconv.Atoi(f[k]); err == nil && n > 0 && n < 65536 {
 			d.Port = n

@@ -29,22 +29,23 @@ func readAudit(t *testing.T) []Denial {
 func TestParseAudit(t *testing.T) {
 	type row struct {
 		Event, Perms, Target, Class, Path, Name string
+		Ino                                     uint64
 		Permissive                              bool
 	}
 	var got []row
 	for _, d := range readAudit(t) {
-		got = append(got, row{d.Event, strings.Join(d.Perms, " "), d.Target, d.Class, d.Path, d.Name, d.Permissive})
+		got = append(got, row{d.Event, strings.Join(d.Perms, " "), d.Target, d.Class, d.Path, d.Name, d.Ino, d.Permissive})
 	}
 	want := []row{
-		{"1732700000.123:812", "add_name write", "var_log_t", "dir", "/var/log/fluent", "buffer.log", false},
-		{"1732700001.500:813", "read", "apt_var_log_t", "file", "/var/log/apt/history.log", "history.log", false},
-		{"1732700001.501:814", "open", "apt_var_log_t", "file", "/var/log/apt/history.log", "", false},
-		{"1732700002.000:815", "sys_admin", "seconf_logger_t", "capability", "", "", false},
-		{"1732700003.000:816", "read", "shadow_t", "file", "", "shadow", false},
-		{"1732700004.000:817", "getattr", "var_lib_t", "file", "/var/lib/app/my data.db", "", false},
-		{"1732700005.000:818", "write", "tmp_t", "dir", "", "tmp", false},
-		{"1732700007.000:900", "read", "proc_t", "file", "", "meminfo", true},
-		{"11/27/2026 10:00:08.000:901", "write", "var_lib_t", "file", "/var/lib/app/state", "", false},
+		{"1732700000.123:812", "add_name write", "var_log_t", "dir", "/var/log/fluent", "buffer.log", 131090, false},
+		{"1732700001.500:813", "read", "apt_var_log_t", "file", "/var/log/apt/history.log", "history.log", 131200, false},
+		{"1732700001.501:814", "open", "apt_var_log_t", "file", "/var/log/apt/history.log", "", 131200, false},
+		{"1732700002.000:815", "sys_admin", "seconf_logger_t", "capability", "", "", 0, false},
+		{"1732700003.000:816", "read", "shadow_t", "file", "", "shadow", 2, false},
+		{"1732700004.000:817", "getattr", "var_lib_t", "file", "/var/lib/app/my data.db", "", 3, false},
+		{"1732700005.000:818", "write", "tmp_t", "dir", "", "tmp", 4, false},
+		{"1732700007.000:900", "read", "proc_t", "file", "", "meminfo", 4026532000, true},
+		{"11/27/2026 10:00:08.000:901", "write", "var_lib_t", "file", "/var/lib/app/state", "", 5, false},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Error(d)

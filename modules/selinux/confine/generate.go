@@ -23,6 +23,9 @@ type Input struct {
 	// Labels holds the label of each host path the container binds (its
 	// volumes' sources, its bind mounts' sources), by path.
 	Labels map[string]Label
+	// Booleans are the values the configuration's selinux_boolean blocks
+	// set: committed with the module, they count as set.
+	Booleans map[string]bool
 }
 
 // Label is the label of a volume's host path as the root would give it.
@@ -472,25 +475,36 @@ func (g *gen) fileRules(gr *grant, watch bool) []string {
 
 // checkMount warns when the engine's own type may not mount on the
 // volume's label: the container would not start, whatever its module
-// says. refpolicy leaves that to the boolean container_mounton_non_security.
+// says. refpolicy leaves that to the boolean container_mounton_non_security,
+// which the configuration may set (committed with the module).
 func (g *gen) checkMount(b Bind, label string) {
 	c := g.in.Container
 	eng := engineType(g.in.Policy, c.Engine)
 	if eng == "" {
 		return
 	}
-	perms, err := g.in.Policy.Allowed(eng, label, "dir")
+	bools := map[string]bool{}
+	for name, v := range g.in.Booleans {
+		if _, ok := g.in.Policy.Boolean(name); ok {
+			bools[name] = v
+		}
+	}
+	perms, err := g.in.Policy.AllowedWith(eng, label, "dir", bools)
 	if err != nil || contains(perms, "mounton") {
 		return
 	}
 	hint := fmt.Sprintf("Allow %s mounton on %s:dir in a selinux_module of your own", eng, label)
-	if on, ok := g.in.Policy.Boolean("container_mounton_non_security"); ok && !on {
-		hint = "Turn on the boolean container_mounton_non_security (setsebool -P container_mounton_non_security on)"
+	if on, ok := g.in.Policy.Boolean(mountonBoolean); ok && !on && !bools[mountonBoolean] {
+		hint = fmt.Sprintf("Turn the boolean on: selinux_boolean %q { value = true }", mountonBoolean)
 	}
 	g.finding(Finding{Volume: b.Volume, Attr: b.Attr, Summary: "Engine may not mount the volume",
 		Detail: fmt.Sprintf("container %q: %s, which runs as %s, may not mount on %s (labelled %s): the container will not start. %s.",
 			c.Name, c.Engine, eng, b.Source, label, hint)})
 }
+
+// mountonBoolean lets container engines mount on any file that is not a
+// security file (refpolicy and container-selinux).
+const mountonBoolean = "container_mounton_non_security"
 
 func (g *gen) text() []byte {
 	c := g.in.Container

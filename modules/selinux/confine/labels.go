@@ -16,7 +16,9 @@ type Policy interface {
 	PortType(proto string, port int) (string, bool)
 	PortCons() []policydb.PortCon
 	Permissions(class string) []string
-	Allowed(source, target, class string) ([]string, error)
+	// AllowedWith is what source may do to target's class with some
+	// booleans set otherwise than the policy's defaults.
+	AllowedWith(source, target, class string, bools map[string]bool) ([]string, error)
 	Boolean(name string) (value, ok bool)
 }
 

@@ -1,2 +1,4 @@
-# The reference case removed: seconf must stop and remove logger.service and
-# remove the container_logger module, which it owns.
+# The reference case removed (applied with no other path): seconf must stop
+# and remove logger.service, remove the generated seconf_logger module and
+# container_logger, set the boolean back to what it was before (off) and
+# drop the /usr/lib/podman equivalence, relabelling what is under it.
