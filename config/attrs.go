@@ -86,7 +86,7 @@ func (a *attrs) refs(expr hcl.Expression) bool {
 					"There is no variable %q. Declare it with a variable %q {} block.", name, name)
 				ok = false
 			}
-		case KindModule, KindMount, KindContainer, KindVolume, KindNetwork:
+		case KindModule, KindMount, KindContainer, KindVolume, KindNetwork, KindFile, KindDirectory, KindSecret:
 			if len(t) < 2 {
 				a.l.errorf(&rng, "Invalid reference", "Write %s.NAME to refer to a %s block.", root, root)
 				ok = false
@@ -102,7 +102,7 @@ func (a *attrs) refs(expr hcl.Expression) bool {
 			a.blk.addDep(Ref{Kind: root, Name: name, Range: rng})
 		default:
 			a.l.errorf(&rng, "Unknown reference",
-				"%q is not something a value can refer to. Use var.NAME, selinux_module.NAME, mount.NAME, container.NAME, volume.NAME or network.NAME.", root)
+				"%q is not something a value can refer to. Use var.NAME, selinux_module.NAME, mount.NAME, container.NAME, volume.NAME, network.NAME, file.NAME, directory.NAME or secret.NAME.", root)
 			ok = false
 		}
 	}
@@ -142,8 +142,10 @@ func (a *attrs) dependsOn(attr *hcl.Attribute) {
 			continue
 		}
 		root := t.RootName()
-		if root != KindModule && root != KindMount && root != KindContainer && root != KindVolume && root != KindNetwork {
-			a.l.errorf(&rng, "Invalid depends_on entry", "%q is not a resource kind; use selinux_module, mount, container, volume or network.", root)
+		switch root {
+		case KindModule, KindMount, KindContainer, KindVolume, KindNetwork, KindFile, KindDirectory, KindSecret:
+		default:
+			a.l.errorf(&rng, "Invalid depends_on entry", "%q is not a resource kind; use selinux_module, mount, container, volume, network, file, directory or secret.", root)
 			continue
 		}
 		name := stepName(t[1])

@@ -68,29 +68,38 @@ func (e *Engine) Plan(ctx context.Context, cfg *config.Config) (*Planned, hcl.Di
 }
 
 // restarts turns a no-op into a restart for every restartable resource that
-// needs something a pending change provides (its ID or one of its Provides).
+// needs something a pending change provides (its ID or one of its Provides),
+// until nothing more turns: a restart may be what another needs (an image
+// pulled again because its container restarts).
 func restarts(changes []*Change) {
-	by := map[string]*Change{}
-	for _, c := range changes {
-		if !c.Pending() {
-			continue
-		}
-		by[c.ID] = c
-		for _, k := range c.Provides {
-			if _, ok := by[k]; !ok {
-				by[k] = c
+	for {
+		by := map[string]*Change{}
+		for _, c := range changes {
+			if !c.Pending() {
+				continue
+			}
+			by[c.ID] = c
+			for _, k := range c.Provides {
+				if _, ok := by[k]; !ok {
+					by[k] = c
+				}
 			}
 		}
-	}
-	for _, c := range changes {
-		if c.Pending() || !c.Restartable {
-			continue
-		}
-		for _, n := range c.Needs {
-			if src := by[n]; src != nil {
-				c.Action, c.Reason = Restart, src.ID+" "+string(src.Action)+"s"
-				break
+		turned := false
+		for _, c := range changes {
+			if c.Pending() || !c.Restartable {
+				continue
 			}
+			for _, n := range c.Needs {
+				if src := by[n]; src != nil {
+					c.Action, c.Reason = Restart, src.ID+" "+string(src.Action)+"s"
+					turned = true
+					break
+				}
+			}
+		}
+		if !turned {
+			return
 		}
 	}
 }
