@@ -1,0 +1,297 @@
+package images
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"seconf/config"
+	"seconf/engine"
+	"seconf/host"
+	"seconf/internal/containerstore"
+)
+
+// Section is the state record section of pulled images.
+const Section = "images"
+
+// Provider pulls the images of the configuration's containers before the
+// units provider starts them.
+type Provider struct{}
+
+// New returns the images provider.
+func New() *Provider { return &Provider{} }
+
+// Name is the provider's name and state section.
+func (*Provider) Name() string { return Section }
+
+// Record is what seconf pulled for one image reference of one engine.
+type Record struct {
+	Engine string    `json:"engine"`
+	Ref    string    `json:"ref"`
+	ID     string    `json:"id,omitempty"`
+	Digest string    `json:"digest,omitempty"`
+	Pulled time.Time `json:"pulled"`
+}
+
+// Pull policies, as quadlet's Pull key and podman's --pull name them.
+const (
+	PullAlways  = "always"
+	PullMissing = "missing"
+	PullNever   = "never"
+	PullNewer   = "newer"
+)
+
+// strength orders policies: the strongest asked by any container using an
+// image wins.
+var strength = map[string]int{PullNever: 0, PullMissing: 1, PullNewer: 2, PullAlways: 3}
+
+// image is one (engine, reference) the configuration's containers run.
+type image struct {
+	engine, ref string
+	parsed      containerstore.Ref
+	policy      string
+	users       []*config.Container
+}
+
+// id is the change ID of an image: image:REF (docker-image:REF).
+func (im *image) id() string {
+	if im.engine == "docker" {
+		return "docker-image:" + im.ref
+	}
+	return "image:" + im.ref
+}
+
+func (im *image) recKey() string { return im.engine + " " + im.ref }
+
+// Policy is the pull policy of a container: its pull attribute, else
+// missing (quadlet's and podman's default).
+func Policy(c *config.Container) string {
+	if v, ok := c.Options["pull"]; ok && v.Str != "" {
+		return v.Str
+	}
+	return PullMissing
+}
+
+// Validate checks image references with a digest (a pin): the digest must
+// be one podman and docker pull by.
+func (*Provider) Validate(cfg *config.Config) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, c := range cfg.Containers {
+		if strings.Contains(c.Image, "@") {
+			if _, err := containerstore.ParseRef(c.Image); err != nil {
+				rng := c.AttrRange("image")
+				diags = append(diags, engine.Errorf(&rng, "Invalid image digest", "container %q: %v. Pin an image as REPOSITORY:TAG@sha256:DIGEST (podman push --digestfile, or skopeo inspect, gives the digest).", c.Name, err))
+			}
+		}
+		if p := Policy(c); strength[p] == 0 && p != PullNever {
+			rng := c.AttrRange("pull")
+			diags = append(diags, engine.Errorf(&rng, "Invalid value for pull", "container %q: pull %q is not one of always, missing, never, newer.", c.Name, p))
+		}
+	}
+	return diags
+}
+
+func collect(cfg *config.Config) []*image {
+	by := map[string]*image{}
+	var out []*image
+	for _, c := range cfg.Containers {
+		if !c.Enabled {
+			continue // apply does not start it: nothing waits on its image
+		}
+		r, err := containerstore.ParseRef(c.Image)
+		if err != nil {
+			continue // a name seconf cannot read is left to the engine
+		}
+		k := c.Engine + " " + c.Image
+		im := by[k]
+		if im == nil {
+			im = &image{engine: c.Engine, ref: c.Image, parsed: r, policy: PullNever}
+			by[k] = im
+			out = append(out, im)
+		}
+		if p := Policy(c); strength[p] > strength[im.policy] {
+			im.policy = p
+		}
+		im.users = append(im.users, c)
+	}
+	return out
+}
+
+func userIDs(im *image) []string {
+	var ids []string
+	for _, c := range im.users {
+		ids = append(ids, c.ID())
+	}
+	return ids
+}
+
+// Records reads the images section of a state record.
+func Records(st *engine.State) (map[string]Record, error) {
+	recs := map[string]Record{}
+	err := st.Section(Section, &recs)
+	return recs, err
+}
+
+// pull is a change's payload.
+type pull struct{ im *image }
+
+// Plan finds the images that are not in the engine's store. It reads the
+// store's index from disk and asks no registry: a plan with nothing to pull
+// runs no command.
+func (p *Provider) Plan(_ context.Context, env *engine.Env) ([]*engine.Change, hcl.Diagnostics) {
+	h := env.Host
+	recs, err := Records(env.State)
+	if err != nil {
+		return nil, engine.FromError(nil, "Cannot read the state record", err)
+	}
+	imgs := collect(env.Config)
+	// Records of images no container runs any more go; the images stay
+	// (other containers, or the operator, may use them).
+	live := map[string]bool{}
+	for _, im := range imgs {
+		live[im.recKey()] = true
+	}
+	pruned := false
+	for k := range recs {
+		if !live[k] {
+			delete(recs, k)
+			pruned = true
+		}
+	}
+	if pruned {
+		if err := env.State.SetSection(Section, recs); err != nil {
+			return nil, engine.FromError(nil, "Cannot update the state record", err)
+		}
+	}
+	if len(imgs) == 0 {
+		return nil, nil
+	}
+	indexes := map[string]*containerstore.Index{}
+	var diags hcl.Diagnostics
+	var changes []*engine.Change
+	for _, im := range imgs {
+		ix := indexes[im.engine]
+		if ix == nil {
+			read := containerstore.PodmanImages
+			if im.engine == "docker" {
+				read = containerstore.DockerImages
+			}
+			if ix, err = read(h); err != nil {
+				rng := im.users[0].AttrRange("image")
+				return nil, engine.FromError(&rng, "Cannot read the image store", err)
+			}
+			indexes[im.engine] = ix
+		}
+		rec, pulled := recs[im.recKey()]
+		_, found := ix.Find(im.parsed)
+		if !found && pulled && rec.ID != "" {
+			_, found = ix.ByID(rec.ID)
+		}
+		// An index seconf cannot read: what seconf pulled is taken as there.
+		present := found || (!ix.Known && pulled)
+		rng := im.users[0].AttrRange("image")
+		c := &engine.Change{ID: im.id(), Range: im.users[0].DeclRange, Action: engine.NoOp,
+			Provides: []string{config.ImageKey(im.engine, im.ref)}, Data: &pull{im}}
+		users := strings.Join(userIDs(im), ", ")
+		switch {
+		case h.Offline():
+			// Offline nothing is pulled (see the package doc); say so when
+			// a unit would pull at its first start.
+			if !present && im.policy != PullNever && env.Advise {
+				diags = append(diags, engine.Warnf(&rng, "Image not pulled offline",
+					"%s is not in the root's %s store, and seconf does not pull offline: %s will pull it at its first start, which may outlast the unit's start timeout. Load it into the image (podman load, or a first online apply).", im.ref, im.engine, users))
+			}
+		case im.policy == PullNever:
+			if !present {
+				diags = append(diags, engine.Warnf(&rng, "Image missing",
+					"%s is not in %s's store and pull = \"never\": %s will fail to start until it is loaded.", im.ref, im.engine, users))
+			}
+		case !present:
+			c.Action, c.Reason = engine.Create, "not in "+im.engine+"'s image store: pulled before "+users+" starts"
+		case !pulled && (im.policy == PullAlways || im.policy == PullNewer):
+			c.Action, c.Reason = engine.Update, "new in the configuration, pull = "+im.policy+": fetches the current image"
+		case im.policy == PullAlways || im.policy == PullNewer:
+			// Pulled again whenever apply (re)starts a container that runs it.
+			c.Restartable, c.Needs = true, userIDs(im)
+		}
+		if im.parsed.Digest != "" && c.Action != engine.NoOp {
+			c.Reason += " (pinned " + short(im.parsed.Digest) + ")"
+		}
+		changes = append(changes, c)
+	}
+	sort.SliceStable(changes, func(i, j int) bool { return changes[i].ID < changes[j].ID })
+	return changes, diags
+}
+
+func short(d string) string {
+	if len(d) > 19 {
+		return d[:19]
+	}
+	return d
+}
+
+// Apply pulls each image, one after the other, and records what it got.
+// The pull's progress goes to a person's terminal; without one, the CLI's
+// line per applied change is the one line per image.
+func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine.Change) error {
+	h := env.Host
+	recs, err := Records(env.State)
+	if err != nil {
+		return err
+	}
+	var failed []string
+	for _, c := range changes {
+		im := c.Data.(*pull).im
+		rec, err := pullImage(ctx, h, im.engine, im.ref)
+		if err != nil {
+			failed = append(failed, fmt.Sprintf("%s: %v", c.ID, err))
+			continue
+		}
+		recs[im.recKey()] = rec
+	}
+	if err := env.State.SetSection(Section, recs); err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%s; no container was started or restarted", strings.Join(failed, "; "))
+	}
+	return nil
+}
+
+func pullImage(ctx context.Context, h *host.Host, eng, ref string) (Record, error) {
+	tool, err := host.Tool(eng)
+	if err != nil {
+		return Record{}, err
+	}
+	args := []string{"pull"}
+	if h.Progress == nil {
+		args = append(args, "-q")
+	}
+	if _, err := h.Runner.Run(ctx, host.Cmd{Name: tool, Args: append(args, ref), Progress: h.Progress}); err != nil {
+		return Record{}, err
+	}
+	format := "{{.Id}} {{.Digest}}"
+	if eng == "docker" {
+		format = "{{.Id}} {{range .RepoDigests}}{{.}} {{end}}"
+	}
+	res, err := h.Runner.Run(ctx, host.Cmd{Name: tool, Args: []string{"image", "inspect", "--format", format, ref}})
+	if err != nil {
+		return Record{}, err
+	}
+	f := strings.Fields(string(res.Stdout))
+	rec := Record{Engine: eng, Ref: ref, Pulled: time.Now().UTC()}
+	if len(f) > 0 {
+		rec.ID = f[0]
+	}
+	if len(f) > 1 {
+		rec.Digest = f[1]
+		if _, d, ok := strings.Cut(rec.Digest, "@"); ok {
+			rec.Digest = d
+		}
+	}
+	return rec, nil
+}
