@@ -16,7 +16,10 @@ import (
 	"seconf/config"
 	"seconf/engine"
 	"seconf/modules/container"
+	"seconf/modules/files"
+	"seconf/modules/images"
 	"seconf/modules/mount"
+	"seconf/modules/secrets"
 	"seconf/modules/selinux"
 	"seconf/modules/units"
 )
@@ -88,8 +91,8 @@ image builds and tests use it.`,
 			if diags.HasErrors() {
 				return exitError{1}
 			}
-			fmt.Fprintf(o.stdout, "The configuration is valid: %d selinux_module, %d container, %d mount, %d volume, %d network.\n",
-				len(cfg.Modules), len(cfg.Containers), len(cfg.Mounts), len(cfg.Volumes), len(cfg.Networks))
+			fmt.Fprintf(o.stdout, "The configuration is valid: %d selinux_module, %d container, %d mount, %d volume, %d network, %d file, %d directory, %d secret.\n",
+				len(cfg.Modules), len(cfg.Containers), len(cfg.Mounts), len(cfg.Volumes), len(cfg.Networks), len(cfg.Files), len(cfg.Directories), len(cfg.Secrets))
 			return nil
 		},
 	}
@@ -224,6 +227,11 @@ func (o *options) newEngine() (*engine.Engine, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// A pull draws its progress on a person's terminal (on stderr, which
+	// keeps stdout for the plan and the result lines).
+	if f, ok := o.stderr.(*os.File); ok && !o.json && isTerminal(f) {
+		h.Progress = f
+	}
 	sel := selinux.New()
 	e := &engine.Engine{Host: h, Providers: providers(sel)}
 	return e, func() { sel.Close(); h.Close() }, nil
@@ -231,10 +239,13 @@ func (o *options) newEngine() (*engine.Engine, func(), error) {
 
 // providers are the configuration's providers in the order they apply:
 // policy first, so that a unit never runs a container under a type whose
-// module is not yet committed; mounts before containers, whose volumes may
-// need them.
+// module is not yet committed; then the files, secrets and images
+// containers use, so that a unit never starts before them (nor waits on a
+// pull); mounts before containers, whose volumes may need them. Deletions
+// run in reverse: units stop before what they used goes.
 func providers(sel *selinux.Provider) []engine.Provider {
-	return []engine.Provider{sel, units.New(units.Section, mount.Source{}, container.VolumeSource, container.NetworkSource, container.Source{})}
+	return []engine.Provider{sel, files.New(), secrets.New(), images.New(),
+		units.New(units.Section, mount.Source{}, container.VolumeSource, container.NetworkSource, container.Source{})}
 }
 
 // open loads the configuration and makes the engine for one command; done

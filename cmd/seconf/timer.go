@@ -127,8 +127,17 @@ func (o *options) timerSettings(h *host.Host, to *timerOptions, args []string) (
 	case missing && h.Offline():
 		fmt.Fprintf(o.stderr, "Warning: the configuration is not under %s yet; the timer's runs fail until it is.\n", h.Root)
 	default:
-		if _, err := o.load(paths); err != nil {
+		cfg, err := o.load(paths)
+		if err != nil {
 			return nil, err
+		}
+		// The service may write only where apply writes: also where the
+		// configuration's files and directories are.
+		for _, f := range cfg.Files {
+			s.Writes = append(s.Writes, path.Dir(f.Path))
+		}
+		for _, d := range cfg.Directories {
+			s.Writes = append(s.Writes, path.Dir(d.Path), d.Path)
 		}
 	}
 	return s, nil

@@ -48,8 +48,13 @@
 //   - No PrivateDevices= or capability bounding set: they buy nothing
 //     against a process that writes root units, and risk breaking semodule,
 //     setfiles or a mount check.
-//   - RestrictAddressFamilies=AF_UNIX AF_NETLINK: D-Bus and libselinux's
-//     netlink notifications; seconf itself never uses the network.
+//   - RestrictAddressFamilies=AF_UNIX AF_NETLINK AF_INET AF_INET6: D-Bus
+//     and libselinux's netlink notifications, and the registries podman or
+//     docker pull images from (seconf pulls before it starts a container).
+//   - ReadWritePaths= adds the engines' stores (pulls, podman secrets) and
+//     the directories of the configuration's file and directory blocks as
+//     they were at timer install: a file block in a new directory needs
+//     timer install again.
 //   - PrivateTmp=, ProtectKernelModules=, ProtectKernelLogs=,
 //     ProtectControlGroups=, ProtectHostname=, RestrictSUIDSGID=,
 //     RestrictRealtime=, LockPersonality= and SystemCallArchitectures=native:

@@ -52,6 +52,25 @@ type Settings struct {
 	// Every is the time from the start of one run to the next; 0 means
 	// DefaultEvery.
 	Every time.Duration
+	// Writes are further paths apply writes in, besides seconf's own
+	// directories: the directories of the configuration's file and
+	// directory blocks. Each may be missing (ReadWritePaths=-PATH).
+	Writes []string
+}
+
+// writePaths is ReadWritePaths=: seconf's own directories, the engines'
+// stores (image pulls, podman secrets), then the configuration's.
+func writePaths(extra []string) string {
+	out := []string{"/etc/systemd/system", "/run", "-/etc/selinux", "-/var/lib/selinux", "-/etc/containers", "-/etc/seconf",
+		"-/var/lib/containers", "-/var/lib/docker"}
+	seen := map[string]bool{}
+	for _, p := range extra {
+		if !seen[p] && path.IsAbs(p) {
+			seen[p] = true
+			out = append(out, "-"+unitfile.Specifiers(p))
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // Source is the units.Source of the timer. With nil Settings it renders
@@ -129,7 +148,7 @@ but for what apply writes, no NoNewPrivileges= (semodule and load_policy
 need their SELinux domain transitions), /sys writable (policy load).`)
 	for _, kv := range [][2]string{
 		{"ProtectSystem", "strict"},
-		{"ReadWritePaths", "/etc/systemd/system /run -/etc/selinux -/var/lib/selinux -/etc/containers -/etc/seconf"},
+		{"ReadWritePaths", writePaths(s.Writes)},
 		{"StateDirectory", "seconf"},
 		{"ProtectHome", "read-only"},
 		{"PrivateTmp", "yes"},
@@ -140,7 +159,7 @@ need their SELinux domain transitions), /sys writable (policy load).`)
 		{"RestrictSUIDSGID", "yes"},
 		{"RestrictRealtime", "yes"},
 		{"LockPersonality", "yes"},
-		{"RestrictAddressFamilies", "AF_UNIX AF_NETLINK"},
+		{"RestrictAddressFamilies", "AF_UNIX AF_NETLINK AF_INET AF_INET6"},
 		{"SystemCallArchitectures", "native"},
 	} {
 		service.Add("Service", kv[0], kv[1])
