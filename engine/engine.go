@@ -70,7 +70,9 @@ func (e *Engine) Plan(ctx context.Context, cfg *config.Config) (*Planned, hcl.Di
 // restarts turns a no-op into a restart for every restartable resource that
 // needs something a pending change provides (its ID or one of its Provides),
 // until nothing more turns: a restart may be what another needs (an image
-// pulled again because its container restarts).
+// pulled again because its container restarts). A restart provides its ID
+// only: it changes nothing others use (the image pulled again for one
+// container does not restart the others that run it).
 func restarts(changes []*Change) {
 	for {
 		by := map[string]*Change{}
@@ -79,6 +81,9 @@ func restarts(changes []*Change) {
 				continue
 			}
 			by[c.ID] = c
+			if c.Action == Restart {
+				continue
+			}
 			for _, k := range c.Provides {
 				if _, ok := by[k]; !ok {
 					by[k] = c

@@ -11,8 +11,10 @@
 //     engine's store;
 //   - always, newer: seconf also pulls when the configuration names a
 //     reference it has not pulled before, and again whenever apply starts
-//     or restarts a container that runs it (the unit's own pull at each
-//     start still happens, as quadlet means);
+//     or restarts a container that runs it (a restart provides nothing:
+//     other containers running it keep their image until their own
+//     restart; the unit's own pull at each start still happens, as quadlet
+//     means);
 //   - never: seconf does not pull, and plan warns when the image is not
 //     there.
 //

@@ -246,7 +246,7 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 	var failed []string
 	for _, c := range changes {
 		im := c.Data.(*pull).im
-		rec, err := pullImage(ctx, h, im.engine, im.ref)
+		rec, err := pullImage(ctx, h, im)
 		if err != nil {
 			failed = append(failed, fmt.Sprintf("%s: %v", c.ID, err))
 			continue
@@ -262,8 +262,8 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 	return nil
 }
 
-func pullImage(ctx context.Context, h *host.Host, eng, ref string) (Record, error) {
-	tool, err := host.Tool(eng)
+func pullImage(ctx context.Context, h *host.Host, im *image) (Record, error) {
+	tool, err := host.Tool(im.engine)
 	if err != nil {
 		return Record{}, err
 	}
@@ -271,27 +271,27 @@ func pullImage(ctx context.Context, h *host.Host, eng, ref string) (Record, erro
 	if h.Progress == nil {
 		args = append(args, "-q")
 	}
-	if _, err := h.Runner.Run(ctx, host.Cmd{Name: tool, Args: append(args, ref), Progress: h.Progress}); err != nil {
-		return Record{}, err
-	}
-	format := "{{.Id}} {{.Digest}}"
-	if eng == "docker" {
-		format = "{{.Id}} {{range .RepoDigests}}{{.}} {{end}}"
-	}
-	res, err := h.Runner.Run(ctx, host.Cmd{Name: tool, Args: []string{"image", "inspect", "--format", format, ref}})
+	res, err := h.Runner.Run(ctx, host.Cmd{Name: tool, Args: append(args, im.ref), Progress: h.Progress})
 	if err != nil {
 		return Record{}, err
 	}
-	f := strings.Fields(string(res.Stdout))
-	rec := Record{Engine: eng, Ref: ref, Pulled: time.Now().UTC()}
-	if len(f) > 0 {
-		rec.ID = f[0]
+	rec := Record{Engine: im.engine, Ref: im.ref, Pulled: time.Now().UTC()}
+	// What was stored, from the store's index: no format of the engine's
+	// output to depend on.
+	read := containerstore.PodmanImages
+	if im.engine == "docker" {
+		read = containerstore.DockerImages
 	}
-	if len(f) > 1 {
-		rec.Digest = f[1]
-		if _, d, ok := strings.Cut(rec.Digest, "@"); ok {
-			rec.Digest = d
+	if ix, err := read(h); err == nil {
+		if got, ok := ix.Find(im.parsed); ok {
+			rec.ID = got.ID
+			if len(got.Digests) > 0 {
+				rec.Digest = got.Digests[len(got.Digests)-1]
+			}
 		}
+	}
+	if rec.ID == "" && im.engine == "podman" && h.Progress == nil {
+		rec.ID = strings.TrimPrefix(strings.TrimSpace(string(res.Stdout)), "sha256:")
 	}
 	return rec, nil
 }
