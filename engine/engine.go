@@ -20,6 +20,8 @@ type Engine struct {
 	Providers []Provider
 	// Advise runs the advisory checks while planning (see Env.Advise).
 	Advise bool
+	// Refresh lets plan ask registries (see Env.Refresh).
+	Refresh bool
 }
 
 // Validate asks every provider to check its blocks, without the host.
@@ -48,7 +50,7 @@ func (e *Engine) Plan(ctx context.Context, cfg *config.Config) (*Planned, hcl.Di
 	if err != nil {
 		return nil, FromError(nil, "Cannot read the state record", err)
 	}
-	env := &Env{Host: e.Host, Config: cfg, State: st, Advise: e.Advise}
+	env := &Env{Host: e.Host, Config: cfg, State: st, Advise: e.Advise, Refresh: e.Refresh}
 	p := &Planned{Plan: &Plan{}, env: env, owner: map[*Change]Provider{}}
 	var diags hcl.Diagnostics
 	for _, prov := range e.Providers {

@@ -196,3 +196,76 @@ container "db" {
 	}
 	mustSeconf(t, 0, "plan", "--detailed-exitcode", "--root", root, cfg)
 }
+
+// TestRefreshImages: plan --refresh-images asks the registry (Debian's
+// docker-registry, on the loopback of a network namespace of its own, with
+// the real podman and skopeo) what a pinned tag points at now, and warns
+// once it has moved; plan without the flag asks nothing (the registry is
+// stopped by then, and no error comes of it).
+func TestRefreshImages(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for a network namespace")
+	}
+	for _, tool := range []string{"podman", "skopeo", "docker-registry"} {
+		testenv.Tool(t, "", tool, "apt-get install "+tool)
+	}
+	bin := buildSeconf(t)
+	root := unitRoot(t)
+	tmp := t.TempDir()
+	os.MkdirAll(filepath.Join(tmp, "cfg"), 0o755)
+	for name, content := range map[string]string{"1": "one\n", "2": "two\n"} {
+		var b bytes.Buffer
+		tw := tar.NewWriter(&b)
+		tw.WriteHeader(&tar.Header{Name: "version", Mode: 0o644, Size: int64(len(content))})
+		tw.Write([]byte(content))
+		tw.Close()
+		os.WriteFile(filepath.Join(tmp, "app"+name+".tar"), b.Bytes(), 0o644)
+	}
+	files := map[string]string{
+		"storage.conf":    "[storage]\ndriver = \"vfs\"\ngraphroot = \"" + tmp + "/storage\"\nrunroot = \"" + tmp + "/run\"\n",
+		"registries.conf": "[[registry]]\nlocation = \"localhost:5000\"\ninsecure = true\n",
+		"registry.yml":    "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: " + tmp + "/registry\nhttp:\n  addr: 127.0.0.1:5000\n",
+	}
+	for name, content := range files {
+		os.WriteFile(filepath.Join(tmp, name), []byte(content), 0o644)
+	}
+	// skopeo, run by seconf, reads the root's registry settings.
+	writeAt(t, root, "/etc/containers/registries.conf", files["registries.conf"])
+	script := `set -e
+ip link set lo up
+docker-registry serve "$T/registry.yml" >"$T/registry.log" 2>&1 &
+reg=$!
+podman import -q "$T/app1.tar" localhost/app:1 >/dev/null
+podman import -q "$T/app2.tar" localhost/app:2 >/dev/null
+push() { for i in $(seq 50); do podman push -q --digestfile "$1" "$2" localhost:5000/app:1 >/dev/null 2>&1 && return 0; sleep 0.2; done; return 1; }
+push "$T/d1" localhost/app:1
+printf 'container "app" {\n  image   = "localhost:5000/app:1@%s"\n  quadlet = false\n}\n' "$(cat "$T/d1")" >"$T/cfg/host.hcl"
+echo "== current"; "$BIN" plan --refresh-images --root "$ROOT" "$T/cfg" 2>&1 || true
+push "$T/d2" localhost/app:2
+echo "== moved $(cat "$T/d2")"; "$BIN" plan --refresh-images --root "$ROOT" "$T/cfg" 2>&1 || true
+kill $reg; wait $reg || true
+echo "== without"; "$BIN" plan --root "$ROOT" "$T/cfg" 2>&1 || true
+`
+	res, err := (host.ExecRunner{}).Run(context.Background(), host.Cmd{Name: "unshare", Args: []string{"-n", "sh", "-c", script},
+		Env: []string{"T=" + tmp, "BIN=" + bin, "ROOT=" + root, "CONTAINERS_STORAGE_CONF=" + tmp + "/storage.conf", "CONTAINERS_REGISTRIES_CONF=" + tmp + "/registries.conf"}})
+	out := string(res.Stdout) + string(res.Stderr)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	parts := strings.Split(out, "== ")
+	if len(parts) != 4 {
+		t.Fatalf("output:\n%s", out)
+	}
+	current, moved, without := parts[1], parts[2], parts[3]
+	flat := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	if strings.Contains(current, "The tag has moved") || strings.Contains(current, "Cannot ask") {
+		t.Errorf("the pinned tag has not moved:\n%s", current)
+	}
+	d2 := strings.Fields(moved)[1]
+	if !strings.Contains(moved, "The tag has moved") || !strings.Contains(flat(moved), "localhost:5000/app:1 now points at "+d2) {
+		t.Errorf("the moved tag:\n%s", moved)
+	}
+	if strings.Contains(without, "registry") {
+		t.Errorf("plan without --refresh-images asked the registry:\n%s", without)
+	}
+}

@@ -40,6 +40,7 @@ type options struct {
 	noColor     bool
 	lockTimeout time.Duration
 	detailed    bool
+	refresh     bool
 	check       bool
 	stdout      io.Writer
 	stderr      io.Writer
@@ -107,6 +108,7 @@ Exit status: 0 success, 1 error; with --detailed-exitcode, 0 no changes,
 		RunE: func(c *cobra.Command, args []string) error { return o.runPlan(c.Context(), args) },
 	}
 	plan.Flags().BoolVar(&o.detailed, "detailed-exitcode", false, "exit 2 when changes are pending, 0 when there are none")
+	plan.Flags().BoolVar(&o.refresh, "refresh-images", false, "ask the registries what the containers' image tags point at now, and warn where that is not the pinned or local image (needs skopeo)")
 
 	apply := &cobra.Command{
 		Use:   "apply PATH...",
@@ -279,6 +281,7 @@ func (o *options) runPlan(ctx context.Context, paths []string) error {
 	}
 	defer done()
 	e.Advise = true
+	e.Refresh = o.refresh
 	p, diags := e.Plan(ctx, cfg)
 	if err := o.planDiags(diags); err != nil {
 		return err

@@ -33,7 +33,11 @@
 // run such a reference as it is (podman 4.3 pulls tag@digest by the
 // digest), so the unit itself runs exactly the pinned image, at boot too;
 // the tag stays for people to read. Changing the pin changes the unit, and
-// the new image is pulled before the container restarts.
+// the new image is pulled before the container restarts. plan
+// --refresh-images (Env.Refresh) asks the registry, with skopeo inspect,
+// what the tag points at now, and warns when a pinned tag has moved or an
+// unpinned one no longer names the local image; offline, with the root's
+// registries.conf. Nothing else asks a registry.
 //
 // # Offline
 //

@@ -142,7 +142,7 @@ type pull struct{ im *image }
 // Plan finds the images that are not in the engine's store. It reads the
 // store's index from disk and asks no registry: a plan with nothing to pull
 // runs no command.
-func (p *Provider) Plan(_ context.Context, env *engine.Env) ([]*engine.Change, hcl.Diagnostics) {
+func (p *Provider) Plan(ctx context.Context, env *engine.Env) ([]*engine.Change, hcl.Diagnostics) {
 	h := env.Host
 	recs, err := Records(env.State)
 	if err != nil {
@@ -221,10 +221,61 @@ func (p *Provider) Plan(_ context.Context, env *engine.Env) ([]*engine.Change, h
 		if im.parsed.Digest != "" && c.Action != engine.NoOp {
 			c.Reason += " (pinned " + short(im.parsed.Digest) + ")"
 		}
+		if env.Refresh {
+			local, _ := ix.Find(im.parsed)
+			diags = append(diags, refresh(ctx, h, im, local)...)
+		}
 		changes = append(changes, c)
 	}
 	sort.SliceStable(changes, func(i, j int) bool { return changes[i].ID < changes[j].ID })
 	return changes, diags
+}
+
+// registriesConf is where podman and skopeo read registry settings.
+const registriesConf = "/etc/containers/registries.conf"
+
+// refresh asks the registry what the image's tag points at now (plan
+// --refresh-images only), and warns when that is not the pinned image, or
+// not the one in the local store.
+func refresh(ctx context.Context, h *host.Host, im *image, local containerstore.Image) hcl.Diagnostics {
+	if im.parsed.Tag == "" {
+		return nil
+	}
+	rng := im.users[0].AttrRange("image")
+	tag := im.parsed.Repo() + ":" + im.parsed.Tag
+	skopeo, err := host.Tool("skopeo")
+	if err == nil {
+		var args []string
+		// Offline, the root's registry settings (mirrors, insecure
+		// registries) are the ones its podman will pull with.
+		if conf, err := h.FS.Path(registriesConf); err == nil && h.Offline() && h.FS.Exists(registriesConf) {
+			args = append(args, "--registries-conf", conf)
+		}
+		var res host.Result
+		res, err = h.Runner.Run(ctx, host.Cmd{Name: skopeo, Args: append(args, "inspect", "--format", "{{.Digest}}", "docker://"+tag)})
+		if err == nil {
+			remote := strings.TrimSpace(string(res.Stdout))
+			switch {
+			case im.parsed.Digest != "" && remote != im.parsed.Digest:
+				return hcl.Diagnostics{engine.Warnf(&rng, "The tag has moved",
+					"%s now points at %s; the configuration pins %s. Pin the new digest to run it.", tag, remote, im.parsed.Digest)}
+			case im.parsed.Digest == "" && local.ID != "" && !contains(local.Digests, remote):
+				return hcl.Diagnostics{engine.Warnf(&rng, "A newer image is in the registry",
+					"%s now points at %s, which is not the image in %s's store. Pin it (%s@%s), or set pull = \"always\" to take it at the next restart.", tag, remote, im.engine, tag, remote)}
+			}
+			return nil
+		}
+	}
+	return hcl.Diagnostics{engine.Warnf(&rng, "Cannot ask the registry", "%s: %v.", tag, err)}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 func short(d string) string {
