@@ -6,6 +6,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -91,7 +92,7 @@ func (l *loader) decodeFile(b *hcl.Block, ctx *hcl.EvalContext) *File {
 	_, hasSource := a.attrs["source"]
 	switch {
 	case hasContent && hasSource:
-		rng := a.blk.AttrRange("source")
+		rng := a.attrs["source"].Expr.Range()
 		l.errorf(&rng, "Conflicting arguments", "Give either content or source, not both.")
 	case hasContent:
 		f.Content, f.Sensitive = a.fileContent("content")
@@ -327,19 +328,32 @@ func (l *loader) decodeFiles(byType map[string][]*hcl.Block, ctx *hcl.EvalContex
 	}
 	ctx.Variables[KindFile] = objectOrEmpty(files)
 	ctx.Variables[KindDirectory] = objectOrEmpty(dirs)
-	seen := map[string]*Block{}
-	check := func(b *Block, p string) {
-		if o := seen[Canonical(p)]; o != nil {
-			rng := b.AttrRange("path")
-			l.errorf(&rng, "Two blocks manage one path", "%s and %s (%s) both manage %s; keep one of them.", b.ID(), o.ID(), o.DeclRange, p)
-			return
-		}
-		seen[Canonical(p)] = b
+	// The later block in the files is the one in error.
+	type entry struct {
+		b *Block
+		p string
 	}
+	var all []entry
 	for _, d := range l.cfg.Directories {
-		check(&d.Block, d.Path)
+		all = append(all, entry{&d.Block, d.Path})
 	}
 	for _, f := range l.cfg.Files {
-		check(&f.Block, f.Path)
+		all = append(all, entry{&f.Block, f.Path})
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		a, b := all[i].b.DeclRange, all[j].b.DeclRange
+		if a.Filename != b.Filename {
+			return a.Filename < b.Filename
+		}
+		return a.Start.Byte < b.Start.Byte
+	})
+	seen := map[string]*Block{}
+	for _, e := range all {
+		if o := seen[Canonical(e.p)]; o != nil {
+			rng := e.b.AttrRange("path")
+			l.errorf(&rng, "Two blocks manage one path", "%s and %s (%s) both manage %s; keep one of them.", e.b.ID(), o.ID(), o.DeclRange, e.p)
+			continue
+		}
+		seen[Canonical(e.p)] = e.b
 	}
 }

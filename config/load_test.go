@@ -65,6 +65,16 @@ func TestLoadErrors(t *testing.T) {
 		{"spc_t", "container \"c\" {\n  image = \"i\"\n  selinux_type = \"spc_t\"\n}\n", nil, nil, "Unconfined container refused", 3},
 		{"relabel /var/log", "container \"c\" {\n  image = \"i\"\n  volume {\n    source = \"/var/log\"\n    target = \"/var/log\"\n    relabel = \"private\"\n  }\n}\n", nil, nil, "Relabelling a system directory refused", 3},
 		{"relabel under /usr", "container \"c\" {\n  image = \"i\"\n  volume {\n    source = \"/usr/share\"\n    target = \"/x\"\n    relabel = \"shared\"\n  }\n}\n", nil, nil, "Relabelling a system directory refused", 3},
+		{"file mode as a number", "file \"f\" {\n  path = \"/etc/f\"\n  content = \"\"\n  mode = 0644\n}\n", nil, nil, "Mode must be a string", 4},
+		{"file mode with setuid", "file \"f\" {\n  path = \"/etc/f\"\n  content = \"\"\n  mode = \"4755\"\n}\n", nil, nil, "Invalid mode", 4},
+		{"file without content", "file \"f\" {\n  path = \"/etc/f\"\n}\n", nil, nil, "Missing file content", 1},
+		{"file with content and source", "file \"f\" {\n  path = \"/etc/f\"\n  content = \"\"\n  source = \"logger.te\"\n}\n", nil, nil, "Conflicting arguments", 4},
+		{"two blocks, one path", "file \"f\" {\n  path = \"/etc/f\"\n  content = \"\"\n}\ndirectory \"d\" {\n  path = \"/etc/f\"\n}\n", nil, nil, "Two blocks manage one path", 6},
+		{"file owner not a name", "file \"f\" {\n  path = \"/etc/f\"\n  content = \"\"\n  owner = \"root:root\"\n}\n", nil, nil, "Invalid owner", 4},
+		{"file in /var/run is in /run/systemd", "file \"f\" {\n  path = \"/var/run/systemd/x\"\n  content = \"\"\n}\n", nil, nil, "File path refused", 2},
+		{"directory on /var/log", "directory \"d\" {\n  path = \"/var/log\"\n}\n", nil, nil, "Directory path refused", 2},
+		{"secret without value", "secret \"s\" {\n}\n", nil, nil, "Missing required argument", 1},
+		{"undeclared file", "container \"c\" {\n  image = \"i\"\n  volume {\n    source = file.nope.path\n    target = \"/x\"\n  }\n}\n", nil, nil, "Reference to undeclared resource", 4},
 		{"undeclared -var", "", nil, map[string]string{"nope": "1"}, "Value for undeclared variable", 0},
 	}
 	for _, tc := range tests {
