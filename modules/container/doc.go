@@ -83,6 +83,19 @@
 // (NAME.network) when the block is a quadlet file too, as quadlet users
 // write it. Removing the block removes the unit, never the volume's data.
 //
+// # Secrets, files and images
+//
+// A secret block (modules/secrets) is used through quadlet's Secret key:
+// podman gets --secret NAME[,options] as quadlet writes it; docker, which
+// has secrets only in swarm mode, gets the block's file mounted read-only
+// at /run/secrets/NAME (target= moves it; :z lets docker label it for the
+// container), and any other entry is an error at its element. What a
+// container uses goes into units.Unit.Needs, for the engine's restarts:
+// each secret block (secret.NAME), each host path it mounts or reads as an
+// environment_file (config.PathKey: a file or directory block there, or
+// above it, restarts it), and its image (config.ImageKey: a pull of a new
+// image restarts it).
+//
 // # systemd's settings
 //
 // The service, unit and install maps pass systemd settings through, in
