@@ -58,7 +58,7 @@ container "loaded_elsewhere" {
 `})
 	out := mustSeconf(t, 0, "plan", "--root", root, cfg)
 	flat := strings.Join(strings.Fields(out), " ")
-	if strings.Count(out, "Image not pulled offline") != 1 || !strings.Contains(flat, "localhost/app:2 is not in the root's podman store") {
+	if strings.Count(out, "Images not pulled offline") != 1 || !strings.Contains(flat, "The root's image store lacks localhost/app:2, and") {
 		t.Errorf("plan:\n%s", out)
 	}
 	if d := cmp.Diff([]string{"create container.there", "create container.missing", "create container.loaded_elsewhere"}, planLines(out)); d != "" {

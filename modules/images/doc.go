@@ -45,7 +45,7 @@
 // the root's store (podman --root) would use the build machine's
 // storage.conf, driver and containers/storage version on a store the
 // image's podman must read, which is not safe across versions (Debian 12's
-// podman 4.3 building a Debian 13 image). Plan warns instead, and the unit
+// podman 4.3 building a Debian 13 image). Plan says so once (which images the root lacks), and the unit
 // pulls at its first start; load the image into the tree by the image
 // build's own means, or let the first online apply pull it.
 //

@@ -172,6 +172,7 @@ func (p *Provider) Plan(ctx context.Context, env *engine.Env) ([]*engine.Change,
 	}
 	indexes := map[string]*containerstore.Index{}
 	var diags hcl.Diagnostics
+	var notPulled []string
 	var changes []*engine.Change
 	for _, im := range imgs {
 		ix := indexes[im.engine]
@@ -199,11 +200,10 @@ func (p *Provider) Plan(ctx context.Context, env *engine.Env) ([]*engine.Change,
 		users := strings.Join(userIDs(im), ", ")
 		switch {
 		case h.Offline():
-			// Offline nothing is pulled (see the package doc); say so when
-			// a unit would pull at its first start.
-			if !present && im.policy != PullNever && env.Advise {
-				diags = append(diags, engine.Warnf(&rng, "Image not pulled offline",
-					"%s is not in the root's %s store, and seconf does not pull offline: %s will pull it at its first start, which may outlast the unit's start timeout. Load it into the image (podman load, or a first online apply).", im.ref, im.engine, users))
+			// Offline nothing is pulled (see the package doc); said once,
+			// below, when a unit would pull at its first start.
+			if !present && im.policy != PullNever {
+				notPulled = append(notPulled, im.ref)
 			}
 		case im.policy == PullNever:
 			if !present {
@@ -228,6 +228,10 @@ func (p *Provider) Plan(ctx context.Context, env *engine.Env) ([]*engine.Change,
 		changes = append(changes, c)
 	}
 	sort.SliceStable(changes, func(i, j int) bool { return changes[i].ID < changes[j].ID })
+	if len(notPulled) > 0 && env.Advise {
+		diags = append(diags, engine.Warnf(nil, "Images not pulled offline",
+			"The root's image store lacks %s, and seconf does not pull offline: the units pull at their first start, which may outlast a start timeout on a slow link. Load the images into the tree, or let the first online apply pull them.", strings.Join(notPulled, ", ")))
+	}
 	return changes, diags
 }
 
