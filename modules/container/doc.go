@@ -73,10 +73,11 @@
 // # Volumes and networks
 //
 // A volume "NAME" block is a quadlet NAME.volume file, or (without quadlet)
-// NAME-volume.service, the oneshot podman volume create --ignore quadlet
-// would generate from it, or a oneshot docker volume create; a network
-// "NAME" block likewise (docker network create has no --ignore: the unit's
-// ExecCondition skips it when the network exists). The engine's name is
+// NAME-volume.service, the oneshot podman volume create quadlet would
+// generate from it (its --ignore, which podman 4.3 lacks, an ExecCondition
+// that skips the create when the volume exists), or a oneshot docker volume
+// create; a network "NAME" block likewise (docker network create has no
+// --ignore either: ExecCondition again). The engine's name is
 // volume_name (network_name), else NAME. A container that uses one
 // (source = volume.NAME.name, network = network.NAME.name) requires and
 // orders after its unit; a quadlet container names it NAME.volume
