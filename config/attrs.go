@@ -290,6 +290,7 @@ func (a *attrs) refs(expr hcl.Expression) bool {
 var referenceKind = map[string]bool{
 	KindModule: true, KindMount: true, KindContainer: true, KindVolume: true, KindNetwork: true,
 	KindBoolean: true, KindFContext: true, KindPort: true,
+	KindFile: true, KindDirectory: true, KindSecret: true,
 }
 
 // kindList names the kinds for a message, in a fixed order.

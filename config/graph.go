@@ -40,6 +40,15 @@ func (l *loader) checkCycles() {
 	for _, n := range l.cfg.Networks {
 		add(&n.Block)
 	}
+	for _, f := range l.cfg.Files {
+		add(&f.Block)
+	}
+	for _, d := range l.cfg.Directories {
+		add(&d.Block)
+	}
+	for _, s := range l.cfg.Secrets {
+		add(&s.Block)
+	}
 	const (
 		white = iota
 		grey

@@ -33,6 +33,9 @@ var topSchema = &hcl.BodySchema{
 		{Type: KindBoolean, LabelNames: []string{"name"}},
 		{Type: KindFContext, LabelNames: []string{"name"}},
 		{Type: KindPort, LabelNames: []string{"name"}},
+		{Type: KindFile, LabelNames: []string{"name"}},
+		{Type: KindDirectory, LabelNames: []string{"name"}},
+		{Type: KindSecret, LabelNames: []string{"name"}},
 	},
 }
 
@@ -300,6 +303,10 @@ func (l *loader) decode(bodies []*hcl.BodyContent) {
 	}
 	ctx.Variables[KindMount] = objectOrEmpty(mounts)
 	ctx.Variables[KindContainer] = objectOrEmpty(containers)
+	// Files, directories and secrets before containers, which mount and
+	// use them (file.NAME.path, secret.NAME.name).
+	l.decodeFiles(byType, ctx)
+	l.decodeSecrets(byType[KindSecret], ctx)
 	l.decodeNamed(byType, ctx)
 	for _, b := range byType[KindContainer] {
 		if c := l.decodeContainer(b, ctx); c != nil {

@@ -238,7 +238,7 @@ func sourceVerdict(p string, relative bool, dir string) (string, string) {
 		if errors.Is(err, errNotRegular) {
 			summary = "Source is not a regular file"
 		}
-		return summary, fmt.Sprintf("%v. Give a policy source file.", err)
+		return summary, fmt.Sprintf("%v. Give a regular file.", err)
 	}
 	return "", ""
 }

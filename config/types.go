@@ -13,15 +13,18 @@ const (
 
 // Config is one configuration: a file or a directory of *.hcl files.
 type Config struct {
-	Variables  map[string]*Variable
-	Modules    []*Module
-	Containers []*Container
-	Mounts     []*Mount
-	Volumes    []*NamedVolume
-	Networks   []*Network
-	Booleans   []*Boolean
-	FContexts  []*FContext
-	Ports      []*Port
+	Variables   map[string]*Variable
+	Modules     []*Module
+	Containers  []*Container
+	Mounts      []*Mount
+	Volumes     []*NamedVolume
+	Networks    []*Network
+	Booleans    []*Boolean
+	FContexts   []*FContext
+	Ports       []*Port
+	Files       []*File
+	Directories []*Directory
+	Secrets     []*Secret
 }
 
 // Ref names another block; it is a dependency edge.
@@ -59,3 +62,8 @@ func (b *Block) AttrRange(name string) hcl.Range {
 // what a module that declares the type provides: the engine restarts the
 // one when the other changes.
 func TypeKey(t string) string { return "selinux_type:" + t }
+
+// ImageKey is what a container running ref on engine needs, and what the
+// pull of that image provides: a container restarts with a newly pulled
+// image.
+func ImageKey(engine, ref string) string { return "image:" + engine + ":" + ref }

@@ -72,6 +72,32 @@ func (m *machine) reloads() int {
 	return n
 }
 
+// starts counts the times systemd started each unit since boot, from its
+// journal (one read for all), as reloads counts reloads.
+func (m *machine) starts(units ...string) map[string]int {
+	m.t.Helper()
+	out, _ := m.run("journalctl", "-b", "_PID=1", "-o", "json", "--output-fields=UNIT,MESSAGE", "--no-pager")
+	n := map[string]int{}
+	for _, u := range units {
+		n[u] = 0
+	}
+	for _, l := range strings.Split(out, "\n") {
+		var e struct{ UNIT, MESSAGE string }
+		if json.Unmarshal([]byte(l), &e) != nil {
+			continue
+		}
+		if _, ok := n[e.UNIT]; ok && strings.HasPrefix(e.MESSAGE, "Started ") {
+			n[e.UNIT]++
+		}
+	}
+	return n
+}
+
+// sees is what app sees: its file, then its secret.
+func (m *machine) sees() string {
+	return strings.ReplaceAll(m.must("podman", "exec", "app", "sh", "-c", `cat /app.conf; echo "$TOKEN"`), "\n", " ")
+}
+
 func boot(t *testing.T, suite, share string) *machine {
 	t.Helper()
 	if os.Geteuid() != 0 {
@@ -107,6 +133,40 @@ container "web" {
   }
 }
 
+variable "token" {
+  sensitive = true
+  default   = "%TOKEN%"
+}
+
+secret "token" {
+  value = var.token
+}
+
+file "conf" {
+  path    = "/etc/e2e/app.conf"
+  content = "%CONF%\n"
+}
+
+volume "data" {}
+
+network "net" {}
+
+container "app" {
+  image   = "%IMAGE%"
+  network = network.net.name
+  secret  = ["${secret.token.name},type=env,target=TOKEN"]
+  command = ["sh", "-c", "trap 'exit 0' TERM; cat /app.conf; while :; do sleep 1; done"]
+  volume {
+    source    = file.conf.path
+    target    = "/app.conf"
+    read_only = true
+  }
+  volume {
+    source = volume.data.name
+    target = "/data"
+  }
+}
+
 container "plain" {
   image   = "localhost/busybox:latest"
   quadlet = false
@@ -137,10 +197,16 @@ func testOnline(t *testing.T, suite string) {
 			t.Fatal(err)
 		}
 	}
-	write(strings.ReplaceAll(onlineConfig, "%VERSION%", "v1"))
-
 	m := boot(t, suite, share)
 	m.must("podman", "import", "-q", "/usr/local/share/seconf/busybox.tar", "localhost/busybox:latest")
+	// Into the registry on the machine's loopback, pinned by the digest
+	// the push reports: app's image is pulled from there by seconf.
+	m.must("sh", "-c", `for i in $(seq 50); do podman push -q --digestfile /tmp/digest localhost/busybox:latest localhost:5000/e2e/busybox:1 && exit 0; sleep 0.2; done; exit 1`)
+	image := "localhost:5000/e2e/busybox:1@" + m.must("cat", "/tmp/digest")
+	config := func(version, conf, token string) string {
+		return strings.NewReplacer("%VERSION%", version, "%CONF%", conf, "%TOKEN%", token, "%IMAGE%", image).Replace(onlineConfig)
+	}
+	write(config("v1", "conf-1", "token-1"))
 	quadlet := suite != "bookworm"
 	seconf := func(args ...string) string {
 		t.Helper()
@@ -149,7 +215,15 @@ func testOnline(t *testing.T, suite string) {
 
 	out := seconf("apply", "/opt/e2e/cfg")
 	t.Logf("first apply:\n%s", out)
-	for _, u := range []string{"web.service", "plain.service", "srv-scratch.mount"} {
+	// seconf pulled app's image before it started the unit, which then
+	// found it there.
+	if !strings.Contains(out, "+ create   image:"+image) {
+		t.Errorf("the first apply pulled no image:\n%s", out)
+	}
+	if log, _ := m.run("journalctl", "-u", "app.service", "--no-pager"); strings.Contains(log, "Trying to pull") {
+		t.Errorf("app.service pulled its image itself:\n%s", log)
+	}
+	for _, u := range []string{"web.service", "plain.service", "srv-scratch.mount", "app.service"} {
 		if st := m.prop(u, "ActiveState"); st != "active" {
 			t.Errorf("%s is %s after apply", u, st)
 		}
@@ -170,12 +244,14 @@ func testOnline(t *testing.T, suite string) {
 		t.Errorf("plain.service is %q, want enabled", en)
 	}
 
-	// The second apply changes nothing: no file, no reload, no job.
+	// The second apply changes nothing: no file, no reload, no job, and no
+	// command run (-v logs each): the image and the secret are found in
+	// podman's stores on disk, and no registry is asked.
 	web, plain := m.prop("web.service", "InvocationID"), m.prop("plain.service", "InvocationID")
 	reloads := m.reloads()
-	mtimes := m.must("stat", "-c", "%n %Y.%y", webFile, "/etc/systemd/system/plain.service", "/etc/systemd/system/srv-scratch.mount")
-	out = seconf("apply", "/opt/e2e/cfg")
-	if !strings.Contains(out, "No changes") {
+	mtimes := m.must("stat", "-c", "%n %Y.%y", webFile, "/etc/systemd/system/plain.service", "/etc/systemd/system/srv-scratch.mount", "/etc/e2e/app.conf")
+	out = m.must("sh", "-c", "/opt/e2e/bin/seconf apply -v /opt/e2e/cfg 2>&1")
+	if !strings.Contains(out, "No changes") || strings.Contains(out, "run: ") {
 		t.Errorf("second apply:\n%s", out)
 	}
 	if n := m.reloads(); n != reloads {
@@ -184,15 +260,52 @@ func testOnline(t *testing.T, suite string) {
 	if m.prop("web.service", "InvocationID") != web || m.prop("plain.service", "InvocationID") != plain {
 		t.Error("second apply restarted a unit")
 	}
-	if got := m.must("stat", "-c", "%n %Y.%y", webFile, "/etc/systemd/system/plain.service", "/etc/systemd/system/srv-scratch.mount"); got != mtimes {
+	if got := m.must("stat", "-c", "%n %Y.%y", webFile, "/etc/systemd/system/plain.service", "/etc/systemd/system/srv-scratch.mount", "/etc/e2e/app.conf"); got != mtimes {
 		t.Errorf("second apply rewrote unit files:\n%s\n%s", mtimes, got)
 	}
 	if _, err := m.run("/opt/e2e/bin/seconf", "plan", "--detailed-exitcode", "/opt/e2e/cfg"); err != nil {
 		t.Errorf("plan after apply: %v", err)
 	}
 
+	if got := m.sees(); got != "conf-1 token-1" {
+		t.Errorf("app sees %q as its file and secret", got)
+	}
+
+	// The file changes, then the secret: each time app restarts, exactly
+	// once, and nothing else does; no unit file changes, so no reload.
+	for _, step := range []struct{ conf, token, changed string }{
+		{"conf-2", "token-1", "~ update   file.conf"},
+		{"conf-2", "token-2", "~ update   secret.token"},
+	} {
+		startsBefore := m.starts("app.service", "web.service", "plain.service")
+		reloads := m.reloads()
+		write(config("v1", step.conf, step.token))
+		out := seconf("apply", "/opt/e2e/cfg")
+		if !strings.Contains(out, step.changed) || !strings.Contains(out, "~ restart  container.app") || strings.Contains(out, "container.web") || strings.Contains(out, "container.plain") {
+			t.Errorf("apply of %s:\n%s", step.changed, out)
+		}
+		after := m.starts("app.service", "web.service", "plain.service")
+		for u, n := range startsBefore {
+			want := n
+			if u == "app.service" {
+				want++
+			}
+			if after[u] != want {
+				t.Errorf("%s: %s started %d times, want %d", step.changed, u, after[u]-n, want-n)
+			}
+		}
+		if n := m.reloads(); n != reloads {
+			t.Errorf("%s reloaded systemd %d times", step.changed, n-reloads)
+		}
+		if got := m.sees(); got != step.conf+" "+step.token {
+			t.Errorf("app sees %q as its file and secret, want %q", got, step.conf+" "+step.token)
+		}
+	}
+	web, plain = m.prop("web.service", "InvocationID"), m.prop("plain.service", "InvocationID")
+	reloads = m.reloads()
+
 	// A change: one reload, web restarted, plain left running.
-	write(strings.ReplaceAll(onlineConfig, "%VERSION%", "v2"))
+	write(config("v2", "conf-2", "token-2"))
 	out = seconf("apply", "/opt/e2e/cfg")
 	if !strings.Contains(out, "container.web") || strings.Contains(out, "container.plain") {
 		t.Errorf("apply of a change to web:\n%s", out)
@@ -213,13 +326,14 @@ func testOnline(t *testing.T, suite string) {
 	// A unit that fails to start (an image that is not there): apply says
 	// which unit and fails; once the configuration is fixed, the next apply
 	// converges.
-	broken := strings.ReplaceAll(onlineConfig, "%VERSION%", "v2") + "\ncontainer \"broken\" {\n  image = \"localhost/missing:1\"\n  restart = \"no\"\n}\n"
+	// pull = never: seconf does not pull it (and plan warns); the unit fails.
+	broken := config("v2", "conf-2", "token-2") + "\ncontainer \"broken\" {\n  image = \"localhost/missing:1\"\n  restart = \"no\"\n  pull = \"never\"\n}\n"
 	write(broken)
 	out, err := m.run("/opt/e2e/bin/seconf", "apply", "/opt/e2e/cfg")
 	if err == nil || !strings.Contains(err.Error(), "container.broken: start broken.service: job failed") {
 		t.Errorf("apply of a unit that cannot start: %v\n%s", err, out)
 	}
-	write(strings.ReplaceAll(onlineConfig, "%VERSION%", "v2"))
+	write(config("v2", "conf-2", "token-2"))
 	seconf("apply", "/opt/e2e/cfg")
 	if _, err := m.run("/opt/e2e/bin/seconf", "plan", "--detailed-exitcode", "/opt/e2e/cfg"); err != nil {
 		t.Errorf("not converged after the fix: %v", err)
@@ -245,7 +359,8 @@ func testOnline(t *testing.T, suite string) {
 	}
 
 	// A removal: stopped, disabled, deleted.
-	write(strings.Replace(strings.ReplaceAll(onlineConfig, "%VERSION%", "v2"), onlineConfig[strings.Index(onlineConfig, `container "plain"`):], "", 1))
+	full := config("v2", "conf-2", "token-2")
+	write(full[:strings.Index(full, `container "plain"`)])
 	out = seconf("apply", "/opt/e2e/cfg")
 	if !strings.Contains(out, "- delete   container.plain") {
 		t.Errorf("apply of the removal:\n%s", out)

@@ -20,6 +20,8 @@ type Engine struct {
 	Providers []Provider
 	// Advise runs the advisory checks while planning (see Env.Advise).
 	Advise bool
+	// Refresh lets plan ask registries (see Env.Refresh).
+	Refresh bool
 }
 
 // Validate asks every provider to check its blocks, without the host.
@@ -48,7 +50,7 @@ func (e *Engine) Plan(ctx context.Context, cfg *config.Config) (*Planned, hcl.Di
 	if err != nil {
 		return nil, FromError(nil, "Cannot read the state record", err)
 	}
-	env := &Env{Host: e.Host, Config: cfg, State: st, Advise: e.Advise}
+	env := &Env{Host: e.Host, Config: cfg, State: st, Advise: e.Advise, Refresh: e.Refresh}
 	p := &Planned{Plan: &Plan{}, env: env, owner: map[*Change]Provider{}}
 	var diags hcl.Diagnostics
 	for _, prov := range e.Providers {
@@ -68,29 +70,43 @@ func (e *Engine) Plan(ctx context.Context, cfg *config.Config) (*Planned, hcl.Di
 }
 
 // restarts turns a no-op into a restart for every restartable resource that
-// needs something a pending change provides (its ID or one of its Provides).
+// needs something a pending change provides (its ID or one of its Provides),
+// until nothing more turns: a restart may be what another needs (an image
+// pulled again because its container restarts). A restart provides its ID
+// only: it changes nothing others use (the image pulled again for one
+// container does not restart the others that run it).
 func restarts(changes []*Change) {
-	by := map[string]*Change{}
-	for _, c := range changes {
-		if !c.Pending() {
-			continue
-		}
-		by[c.ID] = c
-		for _, k := range c.Provides {
-			if _, ok := by[k]; !ok {
-				by[k] = c
+	for {
+		by := map[string]*Change{}
+		for _, c := range changes {
+			if !c.Pending() {
+				continue
+			}
+			by[c.ID] = c
+			if c.Action == Restart {
+				continue
+			}
+			for _, k := range c.Provides {
+				if _, ok := by[k]; !ok {
+					by[k] = c
+				}
 			}
 		}
-	}
-	for _, c := range changes {
-		if c.Pending() || !c.Restartable {
-			continue
-		}
-		for _, n := range c.Needs {
-			if src := by[n]; src != nil {
-				c.Action, c.Reason = Restart, src.ID+" "+string(src.Action)+"s"
-				break
+		turned := false
+		for _, c := range changes {
+			if c.Pending() || !c.Restartable {
+				continue
 			}
+			for _, n := range c.Needs {
+				if src := by[n]; src != nil {
+					c.Action, c.Reason = Restart, src.ID+" "+string(src.Action)+"s"
+					turned = true
+					break
+				}
+			}
+		}
+		if !turned {
+			return
 		}
 	}
 }

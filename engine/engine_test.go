@@ -97,3 +97,23 @@ func TestRestarts(t *testing.T) {
 		})
 	}
 }
+
+// TestRestartsChain: restarts follow restarts (a file restarts a
+// container, which pulls its always-pulled image again), but a restart
+// provides only its ID: the image pulled again for one container restarts
+// no other container that runs it.
+func TestRestartsChain(t *testing.T) {
+	file := &Change{ID: "file.f", Action: Update, Provides: []string{"file:/etc/a.conf"}}
+	a := &Change{ID: "container.a", Action: NoOp, Needs: []string{"file:/etc/a.conf", "image:podman:x"}, Restartable: true}
+	img := &Change{ID: "image:x", Action: NoOp, Needs: []string{"container.a", "container.b"}, Provides: []string{"image:podman:x"}, Restartable: true}
+	b := &Change{ID: "container.b", Action: NoOp, Needs: []string{"image:podman:x"}, Restartable: true}
+	restarts([]*Change{img, b, file, a})
+	got := map[string]Action{}
+	for _, c := range []*Change{file, a, img, b} {
+		got[c.ID] = c.Action
+	}
+	want := map[string]Action{"file.f": Update, "container.a": Restart, "image:x": Restart, "container.b": NoOp}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}

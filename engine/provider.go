@@ -38,6 +38,9 @@ type Env struct {
 	// Advise turns on checks that only warn and cost time: for plan, not
 	// for the timer's apply.
 	Advise bool
+	// Refresh lets plan ask remote sources (image registries) what they
+	// hold now; without it nothing leaves the host.
+	Refresh bool
 }
 
 // Claim records, before a provider changes the host, that seconf owns

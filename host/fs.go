@@ -365,3 +365,180 @@ func (f FS) FindInode(dir, name string, ino uint64, maxDirs int) (string, error)
 	}
 	return "", nil
 }
+
+// Info is what seconf checks of an existing path: its type and permission
+// bits, and its owner.
+type Info struct {
+	Mode     fs.FileMode
+	UID, GID int
+}
+
+// Lstat describes a host path without following a final symlink.
+func (f FS) Lstat(p string) (Info, error) {
+	dir, err := f.Path(filepath.Dir(p))
+	if err != nil {
+		return Info{}, err
+	}
+	st, err := os.Lstat(filepath.Join(dir, filepath.Base(p)))
+	if err != nil {
+		return Info{}, err
+	}
+	in := Info{Mode: st.Mode()}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		in.UID, in.GID = int(sys.Uid), int(sys.Gid)
+	}
+	return in, nil
+}
+
+// Attrs are the permissions, owner and SELinux label seconf gives a file or
+// directory. Label "" leaves the label as the kernel or the parent gives it.
+type Attrs struct {
+	Perm     fs.FileMode // permission bits, and ModeSticky for a directory
+	UID, GID int
+	Label    string
+}
+
+// WriteFileAttrs writes data atomically as WriteFile does, with owner,
+// permissions and label set on the temporary file before the rename: the
+// file never appears with the wrong owner, mode or label, however briefly.
+func (f FS) WriteFileAttrs(p string, data []byte, a Attrs) error {
+	dir, err := f.Path(filepath.Dir(p))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".seconf-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	fail := func(err error) error {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Chown(a.UID, a.GID); err != nil {
+		return fail(err)
+	}
+	// After chown, which clears the setuid and setgid bits.
+	if err := tmp.Chmod(a.Perm); err != nil {
+		return fail(err)
+	}
+	if a.Label != "" {
+		if err := selinux.SetFileLabel(tmp.Name(), a.Label); err != nil {
+			return fail(fmt.Errorf("label %s: %w", a.Label, err))
+		}
+	}
+	if err := tmp.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, filepath.Base(p))); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// Mkdir makes one directory (its parents as 0755 root directories when
+// missing) and gives it a's owner, permissions and label. An existing
+// directory only gets the attributes.
+func (f FS) Mkdir(p string, a Attrs) error {
+	dir, err := f.Path(filepath.Dir(p))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	// 0700 until owner and mode are set: nobody else sees it half made.
+	if err := os.Mkdir(filepath.Join(dir, filepath.Base(p)), 0o700); err != nil && !os.IsExist(err) {
+		return err
+	}
+	return f.SetAttrs(p, a)
+}
+
+// SetAttrs gives an existing file or directory a's owner, permissions and
+// label, without following a final symlink (a symlink is refused).
+func (f FS) SetAttrs(p string, a Attrs) error {
+	dir, err := f.Path(filepath.Dir(p))
+	if err != nil {
+		return err
+	}
+	full := filepath.Join(dir, filepath.Base(p))
+	st, err := os.Lstat(full)
+	if err != nil {
+		return err
+	}
+	if st.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("%s is a symbolic link; seconf sets attributes on files and directories only", p)
+	}
+	if err := os.Lchown(full, a.UID, a.GID); err != nil {
+		return err
+	}
+	if err := os.Chmod(full, a.Perm); err != nil {
+		return err
+	}
+	if a.Label != "" {
+		if err := selinux.LsetFileLabel(full, a.Label); err != nil {
+			return fmt.Errorf("label %s %s: %w", p, a.Label, err)
+		}
+	}
+	return nil
+}
+
+// Rmdir removes an empty directory; a missing one is not an error, a
+// directory with anything in it is (fs.ErrExist wrapped).
+func (f FS) Rmdir(p string) error {
+	dir, err := f.Path(filepath.Dir(p))
+	if err != nil {
+		return err
+	}
+	err = syscall.Rmdir(filepath.Join(dir, filepath.Base(p)))
+	switch {
+	case err == nil, errors.Is(err, syscall.ENOENT):
+		return nil
+	case errors.Is(err, syscall.ENOTEMPTY), errors.Is(err, syscall.EEXIST):
+		return fmt.Errorf("%s is not empty: %w", p, fs.ErrExist)
+	}
+	return fmt.Errorf("remove %s: %w", p, err)
+}
+
+// Resolve is the host path p leads to once the symlinks on its way are
+// followed inside the root (a final symlink included): what a check of a
+// refused tree must look at.
+func (f FS) Resolve(p string) (string, error) {
+	root := f.Root
+	if root == "" {
+		root = "/"
+	}
+	real, err := securejoin.SecureJoin(root, p)
+	if err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(root, real)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Clean("/" + rel), nil
+}
+
+// Labelled reports whether the tree at the host path p (the nearest
+// existing ancestor) carries SELinux labels: a root never labelled, or a
+// host with SELinux off, has none to keep.
+func (f FS) Labelled(p string) bool {
+	for d := p; ; d = filepath.Dir(d) {
+		if f.Exists(d) {
+			l, err := f.Label(d)
+			return err == nil && l != ""
+		}
+		if d == "/" {
+			return false
+		}
+	}
+}

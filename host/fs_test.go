@@ -259,3 +259,42 @@ func TestFindInode(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteFileAttrs: the file appears with its owner, mode and label, and
+// Resolve sees through the root's symlinks as a write would go.
+func TestWriteFileAttrs(t *testing.T) {
+	root := t.TempDir()
+	f := NewFS(root)
+	if err := f.WriteFileAttrs("/etc/app/a.conf", []byte("x"), Attrs{Perm: 0o640, UID: 4242, GID: 4343, Label: "system_u:object_r:etc_t:s0"}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := f.Lstat("/etc/app/a.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Mode.Perm() != 0o640 || in.UID != 4242 || in.GID != 4343 {
+		t.Errorf("got %v %d:%d", in.Mode, in.UID, in.GID)
+	}
+	if l, _ := f.Label("/etc/app/a.conf"); l != "system_u:object_r:etc_t:s0" {
+		t.Errorf("label %q", l)
+	}
+	if err := f.Mkdir("/srv/d", Attrs{Perm: 0o750 | fs.ModeSticky, UID: 1, GID: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if in, _ := f.Lstat("/srv/d"); in.Mode != fs.ModeDir|fs.ModeSticky|0o750 || in.UID != 1 || in.GID != 2 {
+		t.Errorf("directory %v %d:%d", in.Mode, in.UID, in.GID)
+	}
+	if err := f.WriteFile("/srv/d/x", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Rmdir("/srv/d"); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("rmdir of a full directory: %v", err)
+	}
+	os.Symlink("/etc/app", filepath.Join(root, "srv/link"))
+	if got, err := f.Resolve("/srv/link/a.conf"); err != nil || got != "/etc/app/a.conf" {
+		t.Errorf("Resolve = %q, %v", got, err)
+	}
+	if err := f.SetAttrs("/srv/link", Attrs{Perm: 0o777}); err == nil {
+		t.Error("SetAttrs followed a symlink")
+	}
+}

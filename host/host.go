@@ -31,10 +31,14 @@ type Host struct {
 	FS     FS
 	Runner Runner
 	Log    io.Writer
+	// Progress receives long operations' progress (image pulls) when a
+	// person watches: the CLI sets it to a terminal. nil: none.
+	Progress io.Writer
 	// Dial connects to systemd; tests point it at a systemd of their own.
 	Dial func(ctx context.Context) (Systemd, error)
 
 	systemd Systemd
+	hashKey []byte
 }
 
 // New returns a Host for root in the given mode. log receives one line per

@@ -20,6 +20,14 @@ const (
 	UnitDir        = "/etc/systemd/system"     // units seconf writes
 	QuadletDir     = "/etc/containers/systemd" // quadlet files seconf writes
 	EnvDir         = "/etc/seconf/env"         // 0600 environment files with sensitive values
+	SecretsDir     = "/etc/seconf/secrets"     // 0600 files of docker containers' secrets
+
+	// OriginalsDir keeps, 0600, the files a file block took over, to put
+	// back when the block goes.
+	OriginalsDir = "/var/lib/seconf/originals"
+	// HashKeyPath is the host's own key for the keyed hashes that stand
+	// in the state record for sensitive values (secrets, file contents).
+	HashKeyPath = "/var/lib/seconf/hash.key"
 
 	SELinuxDir    = "/etc/selinux"        // config, semanage.conf, built policies
 	SELinuxConfig = "/etc/selinux/config" // SELINUXTYPE= names the store
@@ -27,6 +35,14 @@ const (
 	SELinuxFS     = "/sys/fs/selinux"     // the running policy: booleans/NAME holds "current pending"
 
 	DockerDaemonConfig = "/etc/docker/daemon.json"
+
+	// What podman and docker keep on disk, read to tell whether an image or
+	// a secret is there without running either (podman's defaults; the
+	// root's storage.conf and daemon.json may move them).
+	PodmanStorageConf    = "/etc/containers/storage.conf"
+	PodmanStorageConfUsr = "/usr/share/containers/storage.conf"
+	PodmanGraphRoot      = "/var/lib/containers/storage"
+	DockerDataRoot       = "/var/lib/docker"
 )
 
 // Paths written into units: programs as the managed host runs them.
@@ -91,6 +107,7 @@ var tools = map[string]string{
 	"docker":           "docker.io (Fedora: moby-engine)",
 	"ssh-keygen":       "openssh-client",
 	"journalctl":       "systemd",
+	"skopeo":           "skopeo",
 }
 
 // trustedDirs are the only directories tools are taken from: never PATH,

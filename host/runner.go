@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"time"
@@ -21,6 +22,11 @@ type Cmd struct {
 	// Sandbox, when set, confines the command (see Sandbox); Name must
 	// then be an absolute path.
 	Sandbox *Sandbox
+	// Progress, when set, receives the command's stderr as it comes (a
+	// pull's progress). A terminal (*os.File) is handed to the command
+	// itself, so that it draws its progress bars; the error then says
+	// only the exit status, the message being on the terminal already.
+	Progress io.Writer
 }
 
 // String is the command line as a person would type it.
@@ -80,6 +86,11 @@ func (r ExecRunner) Run(ctx context.Context, c Cmd) (Result, error) {
 	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	if f, ok := c.Progress.(*os.File); ok {
+		cmd.Stderr = f
+	} else if c.Progress != nil {
+		cmd.Stderr = io.MultiWriter(&errb, c.Progress)
+	}
 	start := time.Now()
 	err := cmd.Run()
 	res := Result{Stdout: out.Bytes(), Stderr: errb.Bytes()}

@@ -17,7 +17,10 @@ import (
 	"seconf/engine"
 	"seconf/host"
 	"seconf/modules/container"
+	"seconf/modules/files"
+	"seconf/modules/images"
 	"seconf/modules/mount"
+	"seconf/modules/secrets"
 	"seconf/modules/selinux"
 	"seconf/modules/units"
 )
@@ -38,6 +41,7 @@ type options struct {
 	noColor     bool
 	lockTimeout time.Duration
 	detailed    bool
+	refresh     bool
 	check       bool
 	stdout      io.Writer
 	stderr      io.Writer
@@ -98,8 +102,8 @@ image builds and tests use it.`,
 			if diags.HasErrors() {
 				return exitError{1}
 			}
-			fmt.Fprintf(o.stdout, "The configuration is valid: %d selinux_module, %d container, %d mount, %d volume, %d network.\n",
-				len(cfg.Modules), len(cfg.Containers), len(cfg.Mounts), len(cfg.Volumes), len(cfg.Networks))
+			fmt.Fprintf(o.stdout, "The configuration is valid: %d selinux_module, %d container, %d mount, %d volume, %d network, %d file, %d directory, %d secret.\n",
+				len(cfg.Modules), len(cfg.Containers), len(cfg.Mounts), len(cfg.Volumes), len(cfg.Networks), len(cfg.Files), len(cfg.Directories), len(cfg.Secrets))
 			return nil
 		},
 	}
@@ -123,6 +127,7 @@ and nothing is recorded.`,
 		},
 	}
 	plan.Flags().BoolVar(&o.detailed, "detailed-exitcode", false, "exit 2 when changes are pending, 0 when there are none")
+	plan.Flags().BoolVar(&o.refresh, "refresh-images", false, "ask the registries what the containers' image tags point at now, and warn where that is not the pinned or local image (needs skopeo)")
 
 	apply := &cobra.Command{
 		Use:   "apply {PATH... | --source git+URL[#REF] --allowed-signers FILE}",
@@ -288,6 +293,11 @@ func (o *options) newEngine() (*engine.Engine, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// A pull draws its progress on a person's terminal (on stderr, which
+	// keeps stdout for the plan and the result lines).
+	if f, ok := o.stderr.(*os.File); ok && !o.json && isTerminal(f) {
+		h.Progress = f
+	}
 	sel := selinux.New()
 	e := &engine.Engine{Host: h, Providers: providers(sel)}
 	return e, func() { sel.Close(); h.Close() }, nil
@@ -295,10 +305,13 @@ func (o *options) newEngine() (*engine.Engine, func(), error) {
 
 // providers are the configuration's providers in the order they apply:
 // policy first, so that a unit never runs a container under a type whose
-// module is not yet committed; mounts before containers, whose volumes may
-// need them.
+// module is not yet committed; then the files, secrets and images
+// containers use, so that a unit never starts before them (nor waits on a
+// pull); mounts before containers, whose volumes may need them. Deletions
+// run in reverse: units stop before what they used goes.
 func providers(sel *selinux.Provider) []engine.Provider {
-	return []engine.Provider{sel, units.New(units.Section, mount.Source{}, container.VolumeSource, container.NetworkSource, container.NewSource())}
+	return []engine.Provider{sel, files.New(), secrets.New(), images.New(),
+		units.New(units.Section, mount.Source{}, container.VolumeSource, container.NetworkSource, container.NewSource())}
 }
 
 // open loads the configuration and makes the engine for one command; done
@@ -349,6 +362,7 @@ func (o *options) runPlan(ctx context.Context, paths []string) error {
 	}
 	defer done()
 	e.Advise = true
+	e.Refresh = o.refresh
 	p, diags := e.Plan(ctx, cfg)
 	if err := o.planDiags(diags); err != nil {
 		return err

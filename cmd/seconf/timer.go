@@ -167,6 +167,14 @@ func (o *options) timerSettings(h *host.Host, to *timerOptions, args []string) (
 		if cfg, err = o.load(paths); err != nil {
 			return nil, err
 		}
+		// The service may write only where apply writes: also where the
+		// configuration's files and directories are.
+		for _, f := range cfg.Files {
+			s.Writes = append(s.Writes, path.Dir(f.Path))
+		}
+		for _, d := range cfg.Directories {
+			s.Writes = append(s.Writes, path.Dir(d.Path), d.Path)
+		}
 	}
 	s.Vars, s.Secrets = splitVars(o.vars, cfg)
 	return s, nil

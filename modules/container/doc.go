@@ -73,15 +73,29 @@
 // # Volumes and networks
 //
 // A volume "NAME" block is a quadlet NAME.volume file, or (without quadlet)
-// NAME-volume.service, the oneshot podman volume create --ignore quadlet
-// would generate from it, or a oneshot docker volume create; a network
-// "NAME" block likewise (docker network create has no --ignore: the unit's
-// ExecCondition skips it when the network exists). The engine's name is
+// NAME-volume.service, the oneshot podman volume create quadlet would
+// generate from it (its --ignore, which podman 4.3 lacks, an ExecCondition
+// that skips the create when the volume exists), or a oneshot docker volume
+// create; a network "NAME" block likewise (docker network create has no
+// --ignore either: ExecCondition again). The engine's name is
 // volume_name (network_name), else NAME. A container that uses one
 // (source = volume.NAME.name, network = network.NAME.name) requires and
 // orders after its unit; a quadlet container names it NAME.volume
 // (NAME.network) when the block is a quadlet file too, as quadlet users
 // write it. Removing the block removes the unit, never the volume's data.
+//
+// # Secrets, files and images
+//
+// A secret block (modules/secrets) is used through quadlet's Secret key:
+// podman gets --secret NAME[,options] as quadlet writes it; docker, which
+// has secrets only in swarm mode, gets the block's file mounted read-only
+// at /run/secrets/NAME (target= moves it; :z lets docker label it for the
+// container), and any other entry is an error at its element. What a
+// container uses goes into units.Unit.Needs, for the engine's restarts:
+// each secret block (secret.NAME), each host path it mounts or reads as an
+// environment_file (config.PathKey: a file or directory block there, or
+// above it, restarts it), and its image (config.ImageKey: a pull of a new
+// image restarts it).
 //
 // # systemd's settings
 //

@@ -56,16 +56,22 @@ func (n *named) renderQuadlet() []units.File {
 	return []units.File{{Path: path.Join(host.QuadletDir, n.blk.Name+"."+n.kind), Data: u.Bytes(), Mode: 0o644}}
 }
 
-// renderPodman is the service quadlet generates from the quadlet file:
-// a oneshot podman volume (network) create --ignore, which leaves an
-// existing one as it is.
+// renderPodman is the service quadlet generates from the quadlet file, a
+// oneshot podman volume (network) create, but for one thing: quadlet's
+// --ignore (leave an existing one as it is) came with podman 4.4, and the
+// hosts without quadlet run 4.3 (Debian 12), which refuses the flag. An
+// ExecCondition skips the create when the volume (network) exists, as
+// for docker: a skipped unit does not fail the containers that require it.
 func (n *named) renderPodman() []units.File {
 	u := unitfile.New(units.HeaderFor(n.blk.ID()))
 	u.Add("Unit", "Description", n.description())
 	u.Add("Unit", "Wants", "network-online.target")
 	u.Add("Unit", "After", "network-online.target")
 	u.Add("Unit", "RequiresMountsFor", "%t/containers")
-	cmd := unitfile.NewCmdline(Podman, n.kind, "create", "--ignore").Add(n.podman...).Add(n.name)
+	// The name is checked (engineName): nothing in it is special to sh.
+	script := fmt.Sprintf("! %s %s exists %s", Podman, n.kind, n.name)
+	u.Add("Service", "ExecCondition", unitfile.NewCmdline(Sh, "-c").Add(script).String())
+	cmd := unitfile.NewCmdline(Podman, n.kind, "create").Add(n.podman...).Add(n.name)
 	u.Add("Service", "ExecStart", cmd.String())
 	u.Add("Service", "SyslogIdentifier", "%N")
 	u.Add("Service", "Type", "oneshot")

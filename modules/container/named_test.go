@@ -1,6 +1,7 @@
 package container
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -167,7 +168,13 @@ func TestNamedQuadlet(t *testing.T) {
 	generated := quadlet(t, files)
 	for name, data := range plain {
 		t.Run(name, func(t *testing.T) {
-			sameService(t, generated[name], data)
+			// Podman 4.3, which runs the plain services, has no create
+			// --ignore: ExecCondition does its work there.
+			gen := bytes.Replace(generated[name], []byte(" create --ignore "), []byte(" create "), 1)
+			if bytes.Equal(gen, generated[name]) {
+				t.Fatalf("quadlet's service has no create --ignore:\n%s", generated[name])
+			}
+			sameService(t, gen, data, "Service.ExecCondition")
 		})
 	}
 }

@@ -289,7 +289,8 @@ func dockerRefuses(c *config.Container) error {
 		return attrErr("pull", "docker's --pull has no \"newer\"; use always, missing or never")
 	}
 	for _, o := range options(c) {
-		if o.Docker != "" || o.Key == "PodmanArgs" || o.Key == "Group" {
+		// Secret: files of secret blocks, mounted (checkSecrets).
+		if o.Docker != "" || o.Key == "PodmanArgs" || o.Key == "Group" || o.Key == "Secret" {
 			continue
 		}
 		if o.Key == "Notify" && strings.ToLower(o.v.Str) == "false" {

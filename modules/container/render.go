@@ -31,6 +31,8 @@ type Links struct {
 	// Volumes and Networks are the volume and network blocks it depends
 	// on: After= and Requires= their units, and their names resolved.
 	Volumes, Networks []NamedLink
+	// Secrets are the secret blocks it uses (no unit).
+	Secrets []NamedLink
 }
 
 // NamedLink is a volume or network block a container uses.
@@ -85,6 +87,8 @@ type spec struct {
 	volumes []string // podman/docker -v values: SRC:DST[:OPTS]
 	env     []string // KEY=VALUE, sorted by key
 	envFile string   // the EnvironmentFile when any value is sensitive
+	// secretVolumes are docker's -v values of the secret files.
+	secretVolumes []string
 }
 
 func newSpec(c *config.Container, links Links, engine string) (*spec, error) {
@@ -127,6 +131,9 @@ func newSpec(c *config.Container, links Links, engine string) (*spec, error) {
 		s.volumes = append(s.volumes, vol)
 	}
 	if err := s.checkOptions(); err != nil {
+		return nil, err
+	}
+	if err := s.checkSecrets(); err != nil {
 		return nil, err
 	}
 	if err := s.checkSettings(); err != nil {
@@ -424,7 +431,7 @@ func (s *spec) runArgs(cmd *unitfile.Cmdline, docker bool) {
 				if ok {
 					s.args(cmd, o, row.Podman)
 				}
-			case !ok, row.Key == "Group":
+			case !ok, row.Key == "Group", row.Key == "Secret" && docker:
 			case docker:
 				s.args(cmd, o, row.Docker)
 			default:
@@ -456,6 +463,11 @@ func (s *spec) runArgs(cmd *unitfile.Cmdline, docker bool) {
 		case "Volume":
 			for _, v := range s.volumes {
 				cmd.Add("-v", v)
+			}
+			if docker {
+				for _, v := range s.secretVolumes {
+					cmd.Add("-v", v)
+				}
 			}
 		case "PublishPort":
 			flag := "--publish"

@@ -227,7 +227,7 @@ func LinksFor(c *config.Container, cfg *config.Config) (Links, []string) {
 	var needs []string
 	for _, d := range c.Deps {
 		switch d.Kind {
-		case config.KindModule:
+		case config.KindModule, config.KindFile, config.KindDirectory:
 			needs = append(needs, d.ID())
 		case config.KindContainer:
 			l.Units = append(l.Units, d.Name+".service")
@@ -247,6 +247,25 @@ func LinksFor(c *config.Container, cfg *config.Config) (Links, []string) {
 	}
 	if c.SELinuxType != "" {
 		needs = append(needs, config.TypeKey(c.SELinuxType))
+	}
+	l.Secrets = secretLinks(c, cfg)
+	for _, sl := range l.Secrets {
+		needs = append(needs, config.KindSecret+"."+sl.Block)
+	}
+	// The image: a container restarts with an image seconf pulled anew.
+	needs = append(needs, config.ImageKey(c.Engine, c.Image))
+	// A file or directory block at a host path the container mounts: it
+	// restarts when one changes (a bind-mounted file keeps its old inode
+	// until then). By path, so that a literal path counts as a reference.
+	for _, v := range c.Volumes {
+		if v.Named == "" {
+			needs = append(needs, config.PathKey(v.Source))
+		}
+	}
+	if ef, ok := c.Options["environment_file"]; ok {
+		for _, p := range ef.List {
+			needs = append(needs, config.PathKey(p))
+		}
 	}
 	return l, needs
 }

@@ -95,12 +95,17 @@ func TestUnits(t *testing.T) {
 			p = "/etc/containers/systemd/app.container"
 		}
 		return unitView{ID: "container.app", Name: "app.service", Enable: true, Start: true, Gen: gen,
-			WantedBy: []string{"multi-user.target"}, Needs: []string{"selinux_module.app_policy"},
+			WantedBy: []string{"multi-user.target"},
+			// Its policy, its image and the host path it mounts (a file or
+			// directory block there restarts it).
+			Needs: []string{"selinux_module.app_policy", "image:podman:docker.io/library/busybox:1.36", "file:/srv/data/app"},
 			Paths: []string{p, "/etc/seconf/env/app.env"}}
 	}
 	db := unitView{ID: "container.db", Name: "db.service", Enable: true, Start: true,
-		WantedBy: []string{"multi-user.target"}, Paths: []string{"/etc/systemd/system/db.service"}}
-	off := unitView{ID: "container.off", Name: "off.service", Paths: []string{"/etc/systemd/system/off.service"}}
+		WantedBy: []string{"multi-user.target"}, Needs: []string{"image:docker:docker.io/library/busybox:1.36"},
+		Paths: []string{"/etc/systemd/system/db.service"}}
+	off := unitView{ID: "container.off", Name: "off.service", Needs: []string{"image:podman:docker.io/library/busybox:1.36"},
+		Paths: []string{"/etc/systemd/system/off.service"}}
 
 	cases := []struct {
 		name  string

@@ -49,13 +49,17 @@
 //   - No PrivateDevices= or capability bounding set: they buy nothing
 //     against a process that writes root units, and risk breaking semodule,
 //     setfiles or a mount check.
-//   - RestrictAddressFamilies=AF_UNIX AF_NETLINK: D-Bus and libselinux's
-//     netlink notifications; seconf itself never uses the network, unless
-//     it takes its configuration from a source: then git fetches it, and
-//     AF_INET AF_INET6 are added, with Wants= and After=
-//     network-online.target for the boot run. The repository and its
-//     checkouts live in /var/lib/seconf, which StateDirectory= already
-//     makes writable.
+//   - RestrictAddressFamilies=AF_UNIX AF_NETLINK AF_INET AF_INET6: D-Bus
+//     and libselinux's netlink notifications, and the registries podman or
+//     docker pull images from (seconf pulls before it starts a container).
+//   - ReadWritePaths= adds the engines' stores (pulls, podman secrets) and
+//     the directories of the configuration's file and directory blocks as
+//     they were at timer install: a file block in a new directory needs
+//     timer install again.
+//     With a configuration source, git fetches it too, and Wants= and
+//     After= network-online.target order the boot run after the network.
+//     The repository and its checkouts live in /var/lib/seconf, which
+//     StateDirectory= already makes writable.
 //   - PrivateTmp=, ProtectKernelModules=, ProtectKernelLogs=,
 //     ProtectControlGroups=, ProtectHostname=, RestrictSUIDSGID=,
 //     RestrictRealtime=, LockPersonality= and SystemCallArchitectures=native:

@@ -68,6 +68,25 @@ type Settings struct {
 	Source         string
 	AllowedSigners string
 	SourcePath     string
+	// Writes are further paths apply writes in, besides seconf's own
+	// directories: the directories of the configuration's file and
+	// directory blocks. Each may be missing (ReadWritePaths=-PATH).
+	Writes []string
+}
+
+// writePaths is ReadWritePaths=: seconf's own directories, the engines'
+// stores (image pulls, podman secrets), then the configuration's.
+func writePaths(extra []string) string {
+	out := []string{"/etc/systemd/system", "/run", "-/etc/selinux", "-/var/lib/selinux", "-/etc/containers", "-/etc/seconf",
+		"-/var/lib/containers", "-/var/lib/docker"}
+	seen := map[string]bool{}
+	for _, p := range extra {
+		if !seen[p] && path.IsAbs(p) {
+			seen[p] = true
+			out = append(out, "-"+unitfile.Specifiers(p))
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // Source is the units.Source of the timer. With nil Settings it renders
@@ -165,12 +184,13 @@ func Render(s Settings) ([]units.File, error) {
 	service := unitfile.New(header(Service))
 	service.Add("Unit", "Description", "Converge this host to its seconf configuration")
 	service.Comment("Unit", "Started by "+Timer+" only; it has no [Install] of its own.")
-	families := "AF_UNIX AF_NETLINK"
+	// The network: for the registries images are pulled from, and the
+	// configuration's git source.
+	families := "AF_UNIX AF_NETLINK AF_INET AF_INET6"
 	if s.Source != "" {
 		service.Comment("Unit", "Each run fetches the configuration: after the network is up.")
 		service.Add("Unit", "Wants", "network-online.target")
 		service.Add("Unit", "After", "network-online.target")
-		families += " AF_INET AF_INET6"
 	}
 	service.Add("Service", "Type", "oneshot")
 	if env != nil {
@@ -185,7 +205,7 @@ but for what apply writes, no NoNewPrivileges= (semodule and load_policy
 need their SELinux domain transitions), /sys writable (policy load).`)
 	for _, kv := range [][2]string{
 		{"ProtectSystem", "strict"},
-		{"ReadWritePaths", "/etc/systemd/system /run -/etc/selinux -/var/lib/selinux -/etc/containers -/etc/seconf"},
+		{"ReadWritePaths", writePaths(s.Writes)},
 		{"StateDirectory", "seconf"},
 		{"ProtectHome", "read-only"},
 		{"PrivateTmp", "yes"},
