@@ -102,8 +102,7 @@ image builds and tests use it.`,
 			if diags.HasErrors() {
 				return exitError{1}
 			}
-			fmt.Fprintf(o.stdout, "The configuration is valid: %d selinux_module, %d container, %d mount, %d volume, %d network, %d file, %d directory, %d secret.\n",
-				len(cfg.Modules), len(cfg.Containers), len(cfg.Mounts), len(cfg.Volumes), len(cfg.Networks), len(cfg.Files), len(cfg.Directories), len(cfg.Secrets))
+			fmt.Fprintf(o.stdout, "The configuration is valid: %s.\n", blockCounts(cfg))
 			return nil
 		},
 	}
@@ -238,6 +237,31 @@ func (o *options) loadFor(paths []string, h *host.Host) (*config.Config, error) 
 		return nil, exitError{1}
 	}
 	return cfg, nil
+}
+
+// blockCounts names how many blocks of each kind cfg declares, the kinds it
+// has none of left out.
+func blockCounts(cfg *config.Config) string {
+	var parts []string
+	for _, k := range []struct {
+		kind string
+		n    int
+	}{
+		{config.KindModule, len(cfg.Modules)}, {config.KindBoolean, len(cfg.Booleans)},
+		{config.KindFContext, len(cfg.FContexts)}, {config.KindPort, len(cfg.Ports)},
+		{config.KindFile, len(cfg.Files)}, {config.KindDirectory, len(cfg.Directories)},
+		{config.KindSecret, len(cfg.Secrets)}, {config.KindMount, len(cfg.Mounts)},
+		{config.KindVolume, len(cfg.Volumes)}, {config.KindNetwork, len(cfg.Networks)},
+		{config.KindContainer, len(cfg.Containers)},
+	} {
+		if k.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", k.n, k.kind))
+		}
+	}
+	if parts == nil {
+		return "it declares nothing"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // maxDiags is how many diagnostics are printed: a file that is not HCL at
