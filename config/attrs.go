@@ -93,7 +93,7 @@ func (a *attrs) refuseSecret(name string, rng hcl.Range, secrets []string) {
 		example = "var." + secrets[0]
 	}
 	a.l.errorf(&rng, "Sensitive value not allowed here",
-		"The value of %s comes from %s. seconf would write it into unit files, plans, diffs and logs, which anyone on the host can read. A sensitive value may only be a container's environment value, environment = { NAME = %s }, which seconf writes to a file only root can read (mode 0600).",
+		"The value of %s comes from %s. seconf would write it into unit files, plans, diffs and logs, which anyone on the host can read. A sensitive value may only be a container's environment value, environment = { NAME = %s }, which seconf writes to a file only root can read (mode 0600), a secret block's value or a file block's content.",
 		name, from, example)
 }
 
@@ -412,6 +412,37 @@ func (a *attrs) strList(name string) []string {
 		out = append(out, e.AsString())
 	}
 	return out
+}
+
+// secretString evaluates attribute name, a string that may come from a
+// sensitive variable (a file's content, a secret's value, which seconf
+// keeps out of output and the state record): sensitive tells whether it
+// did. HCL's messages about the expression are withheld as for any secret.
+func (a *attrs) secretString(name string) (s string, sensitive, ok bool) {
+	attr, ok := a.attrs[name]
+	if !ok {
+		return "", false, false
+	}
+	rng := attr.Expr.Range()
+	a.blk.Ranges[name] = rng
+	v, secrets, ok := a.eval(attr.Expr)
+	if !ok {
+		a.fail(name)
+		return "", false, false
+	}
+	v, marks := v.UnmarkDeep()
+	sensitive = len(secrets) > 0 || len(marks) > 0
+	v, err := convertTo(v, cty.String)
+	if err != nil {
+		detail := fmt.Sprintf("%s must be a string: %v.", name, err)
+		if sensitive {
+			detail = name + " must be a string."
+		}
+		a.l.errorf(&rng, "Incorrect attribute value type", "%s", detail)
+		a.fail(name)
+		return "", sensitive, false
+	}
+	return v.AsString(), sensitive, true
 }
 
 // envMap decodes a map of environment variables, the one place a

@@ -176,13 +176,10 @@ var (
 // fileContent is a content attribute: any text (a heredoc), kept byte for
 // byte; a value from a sensitive variable is marked so.
 func (a *attrs) fileContent(name string) ([]byte, bool) {
-	v, ok := a.value(name, cty.String)
+	s, sensitive, ok := a.secretString(name)
 	if !ok {
-		return nil, false
+		return nil, sensitive
 	}
-	v, marks := v.Unmark()
-	_, sensitive := marks[sensitiveMark]
-	s := v.AsString()
 	if len(s) > MaxFileBlockSize {
 		rng := a.blk.AttrRange(name)
 		a.l.errorf(&rng, "File too large", "content holds %d bytes; a file block takes up to %d.", len(s), MaxFileBlockSize)

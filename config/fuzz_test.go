@@ -146,5 +146,21 @@ func FuzzLoad(f *testing.F) {
 				t.Fatalf("module source %q", m.Source)
 			}
 		}
+		// A file's content and a secret's value may hold a secret: the
+		// file must then be marked sensitive, so that only a keyed hash
+		// of it is recorded and no diff shows it.
+		for _, fl := range cfg.Files {
+			for _, s := range []string{fl.Path, fl.Owner, fl.Group, fl.SELinuxType, fl.Source} {
+				value("file "+fl.Name+" value", s, false)
+			}
+			if strings.Contains(string(fl.Content), secret) && !fl.Sensitive {
+				t.Fatalf("file %s holds the sensitive value, not marked sensitive", fl.Name)
+			}
+		}
+		for _, d := range cfg.Directories {
+			for _, s := range []string{d.Path, d.Owner, d.Group, d.SELinuxType} {
+				value("directory "+d.Name+" value", s, false)
+			}
+		}
 	})
 }

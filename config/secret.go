@@ -35,9 +35,8 @@ func (l *loader) decodeSecret(b *hcl.Block, ctx *hcl.EvalContext) *Secret {
 	if _, ok := a.attrs["engine"]; ok {
 		a.oneOf("engine", s.Engine, "podman", "docker")
 	}
-	if v, ok := a.value("value", cty.String); ok {
-		v, _ = v.Unmark()
-		s.Value = []byte(v.AsString())
+	if v, _, ok := a.secretString("value"); ok {
+		s.Value = []byte(v)
 		if n := len(s.Value); n == 0 || n > MaxSecretSize {
 			rng := a.blk.AttrRange("value")
 			// The size only: the value itself is never printed.

@@ -421,7 +421,6 @@ func (o *options) runApply(ctx context.Context, paths []string) error {
 // applyConfig plans and applies cfg, printing both, under the lock the
 // caller holds.
 func (o *options) applyConfig(ctx context.Context, e *engine.Engine, cfg *config.Config) error {
-	o.saveParseCache(e.Host)
 	p, diags := e.Plan(ctx, cfg)
 	if err := o.planDiags(diags); err != nil {
 		return err
@@ -430,6 +429,11 @@ func (o *options) applyConfig(ctx context.Context, e *engine.Engine, cfg *config
 		o.printPlan(p.Plan)
 	}
 	res, applyErr := e.Apply(ctx, p)
+	if applyErr == nil {
+		// Only a configuration that applied is cached: a refused or
+		// failed one leaves no more on the root than it did.
+		o.saveParseCache(e.Host)
+	}
 	if !p.Plan.Pending() {
 		if o.json && applyErr == nil {
 			return writeJSON(o.stdout, p.Plan, res, o.diff)

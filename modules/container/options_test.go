@@ -100,12 +100,18 @@ var bareFlags = []string{"-d", "--replace", "--rm", "--init", "--env-host", "--r
 
 // flagValues reads a run command's options: each flag with the values it
 // was given, in order. A bare flag has the value "", --flag=VALUE has
-// VALUE.
+// VALUE; the words that are not flags are under "".
 func flagValues(args []string) map[string][]string {
 	out := map[string][]string{}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		if f, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(a, "-") {
+		if !strings.HasPrefix(a, "-") {
+			// a word that is not a flag's value: the program, its
+			// subcommands, the image and its arguments, in order
+			out[""] = append(out[""], a)
+			continue
+		}
+		if f, v, ok := strings.Cut(a, "="); ok {
 			out[f] = append(out[f], v)
 			continue
 		}

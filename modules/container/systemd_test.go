@@ -1,6 +1,7 @@
 package container
 
 import (
+	"bytes"
 	"path"
 	"slices"
 	"strings"
@@ -203,9 +204,22 @@ func TestPlainServiceMatchesQuadlet(t *testing.T) {
 	plain := namedUnits(t, nil)
 	for _, name := range []string{"appdata-volume", "lan-network"} {
 		t.Run(name, func(t *testing.T) {
-			sameService(t, services[name], plain[name+".service"])
+			sameService(t, withoutIgnore(t, services[name]), plain[name+".service"], "Service.ExecCondition")
 		})
 	}
+}
+
+// withoutIgnore is a create service quadlet generated, without the
+// --ignore of its create command: podman 4.3, which runs seconf's plain
+// services on Debian 12, has no create --ignore, and their ExecCondition=
+// does its work there. quadlet puts --ignore anywhere among the flags.
+func withoutIgnore(t *testing.T, unit []byte) []byte {
+	t.Helper()
+	out := bytes.Replace(unit, []byte(" --ignore "), []byte(" "), 1)
+	if bytes.Equal(out, unit) {
+		t.Fatalf("quadlet's service has no create --ignore:\n%s", unit)
+	}
+	return out
 }
 
 // sameService compares a unit quadlet generated with seconf's plain one.
