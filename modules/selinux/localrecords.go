@@ -101,7 +101,7 @@ func parseBooleansLocal(data []byte, out map[string]bool) error {
 // "portcon PROTO LOW - HIGH CONTEXT" lines.
 func parsePortsLocal(data []byte, out map[portKey]string) error {
 	return eachLine(data, func(n int, line string) error {
-		f := strings.Fields(line)
+		f := asciiFields(line)
 		if len(f) == 6 && f[3] == "-" {
 			f = []string{f[0], f[1], f[2] + "-" + f[4], f[5]}
 		}
@@ -125,7 +125,7 @@ func parsePortsLocal(data []byte, out map[portKey]string) error {
 // (semanage fcontext -t "<<none>>") are kept with the type "<<none>>".
 func parseFContextsLocal(data []byte, out map[fcKey]string) error {
 	return eachLine(data, func(n int, line string) error {
-		f := strings.Fields(line)
+		f := asciiFields(line)
 		ft := "all"
 		switch len(f) {
 		case 2:
@@ -153,7 +153,7 @@ func parseFContextsLocal(data []byte, out map[fcKey]string) error {
 // parseSubs reads file_contexts.subs: "PATH EQUAL" lines.
 func parseSubs(data []byte, out map[fcKey]string) error {
 	return eachLine(data, func(n int, line string) error {
-		f := strings.Fields(line)
+		f := asciiFields(line)
 		if len(f) != 2 {
 			return fmt.Errorf("line %d: %q is not PATH EQUAL", n, line)
 		}
@@ -162,13 +162,22 @@ func parseSubs(data []byte, out map[fcKey]string) error {
 	})
 }
 
+// asciiSpace is C's isspace in the C locale, which libsemanage and
+// libselinux split these files on: a Unicode space is part of a field
+// there, so it is here.
+func asciiSpace(r rune) bool {
+	return r == ' ' || r == '\t' || r == '\n' || r == '\v' || r == '\f' || r == '\r'
+}
+
+func asciiFields(s string) []string { return strings.FieldsFunc(s, asciiSpace) }
+
 func eachLine(data []byte, fn func(n int, line string) error) error {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, 1<<20)
 	n := 0
 	for sc.Scan() {
 		n++
-		line := strings.TrimSpace(sc.Text())
+		line := strings.TrimFunc(sc.Text(), asciiSpace)
 		if line == "" || line[0] == '#' {
 			continue
 		}

@@ -587,7 +587,7 @@ func (sp *settingsPlan) inPolicyFC(key fcKey) bool {
 		if data, err := sp.env.Host.FS.ReadFile(path.Join(sp.activeDir(), "file_contexts")); err == nil {
 			m := map[fcKey]string{}
 			eachLine(data, func(_ int, line string) error {
-				f := strings.Fields(line)
+				f := asciiFields(line)
 				if len(f) == 3 {
 					if ft, ok := fileTypeOfField(f[1]); ok {
 						m[fcKey{f[0], ft}] = f[2]
