@@ -462,11 +462,19 @@ func TestTimerSource(t *testing.T) {
 	if code != 0 || errs != "" || !strings.Contains(out, "nothing to do") {
 		t.Errorf("install again: exit %d\n%s\n%s", code, out, errs)
 	}
+	// The source's file blocks live in a directory the install cannot
+	// read from the configuration: --writable lets the service write it.
+	seconf(t, append(install, "--writable", "/etc/app")...)
+	if rw := unitLines(t, root, "seconf-converge.service")["ReadWritePaths"]; len(rw) != 1 || !strings.HasSuffix(rw[0], " -/etc/app") {
+		t.Errorf("ReadWritePaths with --writable /etc/app: %q", rw)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
 		want string
 	}{
+		{"writable-relative", []string{"--allowed-signers", "/etc/seconf/allowed_signers", "--writable", "etc/app"}, "give an absolute, normalised directory"},
+		{"writable-refused", []string{"--allowed-signers", "/etc/seconf/allowed_signers", "--writable", "/etc/selinux"}, "seconf does not write there"},
 		{"relative-signers", []string{"--allowed-signers", "allowed_signers"}, "give its absolute path on the target host"},
 		{"source-and-path", []string{"--allowed-signers", "/etc/seconf/allowed_signers", "/etc/seconf"}, "--source replaces PATH"},
 		{"no-signers", nil, "--source needs --allowed-signers"},

@@ -22,9 +22,10 @@ import (
 
 // timerOptions are the flags of `seconf timer install`.
 type timerOptions struct {
-	every  time.Duration
-	seconf string
-	source sourceOptions
+	every    time.Duration
+	seconf   string
+	source   sourceOptions
+	writable []string
 }
 
 func newTimerCommand(o *options) *cobra.Command {
@@ -58,7 +59,13 @@ With --source instead of PATH, every run fetches the ref, verifies that its
 commit is signed by a key in the --allowed-signers FILE (an absolute path on
 the host) and descends from the last good commit, and applies it, falling back
 to the last good commit when it fails (see seconf apply --help). The service
-then waits for network-online.target and may use IPv4 and IPv6.`,
+then waits for network-online.target and may use IPv4 and IPv6.
+
+The service may write only where apply writes: seconf's own directories, the
+engines' stores, and the directories of the configuration's file and directory
+blocks as they are now. A source's configuration is not known at install:
+give those directories with --writable DIR (repeatable), or a run that writes
+a file block there fails with "read-only file system".`,
 		Args: func(c *cobra.Command, args []string) error {
 			if to.source.set() {
 				if len(args) > 0 {
@@ -79,6 +86,7 @@ then waits for network-online.target and may use IPv4 and IPv6.`,
 	}
 	addSourceFlags(install, &to.source, false)
 	install.Flags().DurationVar(&to.every, "every", timer.DefaultEvery, "time from the start of one converge to the next (at least 1m)")
+	install.Flags().StringArrayVar(&to.writable, "writable", nil, "an absolute `DIR` the service may also write (file and directory blocks of a --source configuration); repeatable")
 	install.Flags().StringVar(&to.seconf, "seconf-path", "", "absolute `PATH` of seconf on the host (default: this binary)")
 	install.Flags().DurationVar(&o.lockTimeout, "lock-timeout", time.Minute, "how long to wait for another seconf holding the lock")
 
@@ -119,6 +127,15 @@ func (o *options) timerSettings(h *host.Host, to *timerOptions, args []string) (
 	}
 	if h.Offline() && !h.FS.Exists(s.Seconf) {
 		fmt.Fprintf(o.stderr, "Warning: %s does not exist under %s yet; the timer's runs fail until it does.\n", s.Seconf, h.Root)
+	}
+	for _, d := range to.writable {
+		if !filepath.IsAbs(d) || filepath.Clean(d) != d {
+			return nil, fmt.Errorf("--writable %q: give an absolute, normalised directory", d)
+		}
+		if why, refused := config.WriteRefused(d); refused {
+			return nil, fmt.Errorf("--writable %s: seconf does not write there: %s", d, why)
+		}
+		s.Writes = append(s.Writes, d)
 	}
 	if to.source.set() {
 		if err := o.timerSource(h, to, s); err != nil {
