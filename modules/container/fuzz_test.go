@@ -57,8 +57,12 @@ func (in fuzzInput) valid() bool {
 // code, so the fuzzer checks the rules as well as the escaping.
 func (in fuzzInput) refused(quadlet bool) bool {
 	control := func(s string) bool { return strings.IndexFunc(s, unicode.IsControl) >= 0 }
+	// A name: not empty, no leading '-' (an option to podman and docker),
+	// nothing that is not a printable non-space character, no quotes or
+	// backslashes.
 	token := func(s string) bool {
-		return s == "" || control(s) || strings.ContainsAny(s, `"'\`) || strings.IndexFunc(s, unicode.IsSpace) >= 0
+		return s == "" || s[0] == '-' || control(s) || strings.ContainsAny(s, `"'\`) ||
+			strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0
 	}
 	switch {
 	case token(in.image), in.level != "" && token(in.level), token(in.volume),
