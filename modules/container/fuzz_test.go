@@ -43,10 +43,11 @@ func (in fuzzInput) plainInput() fuzzInput {
 	return p
 }
 
-// valid is what config lets through: UTF-8 without C0 controls or DEL.
+// valid is what config lets through: UTF-8 that config.BadRune passes
+// (no controls, invisible characters or non-ASCII spaces).
 func (in fuzzInput) valid() bool {
 	for _, s := range []string{in.arg1, in.arg2, in.envValue, in.image, in.volume, in.level} {
-		if !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		if _, _, bad := config.BadRune(s, false); !utf8.ValidString(s) || bad {
 			return false
 		}
 	}
