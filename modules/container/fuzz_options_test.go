@@ -42,9 +42,10 @@ func (in optionInput) plain() optionInput {
 	return optionInput{"true", "10.0.0.1", "v", "/srv", "9", in.flag}
 }
 
+// valid is what config lets through: UTF-8 that config.BadRune passes.
 func (in optionInput) valid() bool {
 	for _, s := range []string{in.text, in.token, in.mapValue, in.mountSource, in.setting} {
-		if !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		if _, _, bad := config.BadRune(s, false); !utf8.ValidString(s) || bad {
 			return false
 		}
 	}
