@@ -98,6 +98,11 @@ func checkURL(raw string) error {
 	if h := u.Hostname(); h == "" || strings.HasPrefix(h, "-") {
 		return fmt.Errorf("the URL has no host, or one starting with '-'")
 	}
+	// An IPv6 address is written in brackets ([::1]); "::" anywhere else is
+	// no host, and is how git spells a remote helper.
+	if strings.Contains(u.Host, "::") && !strings.HasPrefix(u.Host, "[") {
+		return fmt.Errorf("the URL's host %q is malformed (write an IPv6 address in brackets, as [::1])", u.Host)
+	}
 	if u.User != nil && strings.HasPrefix(u.User.Username(), "-") {
 		return fmt.Errorf("the URL's user starts with '-'")
 	}
