@@ -98,10 +98,11 @@ func checkURL(raw string) error {
 	if h := u.Hostname(); h == "" || strings.HasPrefix(h, "-") {
 		return fmt.Errorf("the URL has no host, or one starting with '-'")
 	}
-	// An IPv6 address is written in brackets ([::1]); "::" anywhere else is
-	// no host, and is how git spells a remote helper.
-	if strings.Contains(u.Host, "::") && !strings.HasPrefix(u.Host, "[") {
-		return fmt.Errorf("the URL's host %q is malformed (write an IPv6 address in brackets, as [::1])", u.Host)
+	// "::" is how git spells a remote helper (TRANSPORT::ADDRESS): outside
+	// an IPv6 address's brackets ([::1]) it is refused anywhere, rather
+	// than trusting every git to look for it only after the scheme.
+	if strings.Contains(ipv6Literal.ReplaceAllString(raw, ""), "::") {
+		return fmt.Errorf("the URL holds '::' outside an IPv6 address in brackets (as [::1]); git reads TRANSPORT::ADDRESS as a remote helper")
 	}
 	if u.User != nil && strings.HasPrefix(u.User.Username(), "-") {
 		return fmt.Errorf("the URL's user starts with '-'")
@@ -124,6 +125,9 @@ func (s Spec) Redacted() string { return Redact(s.String()) }
 // Credentials reports whether the URL carries a password or token, which
 // would be readable wherever the source is written down.
 func (s Spec) Credentials() bool { return Redact(s.URL) != s.URL }
+
+// ipv6Literal is an IPv6 address in a URL's brackets.
+var ipv6Literal = regexp.MustCompile(`\[[0-9A-Fa-f:.]*\]`)
 
 var (
 	httpUser     = regexp.MustCompile(`\b(https?)://[^/?#@\s'"]+@`)

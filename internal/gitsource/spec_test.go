@@ -1,7 +1,6 @@
 package gitsource
 
 import (
-	"regexp"
 	"strings"
 	"testing"
 
@@ -35,7 +34,8 @@ func TestParse(t *testing.T) {
 		{"ref-dots", "git+https://x/y.git#a..b", Spec{}, "give a branch or tag name"},
 		{"newline", "git+https://x/y.git\n#main", Spec{}, "control character"},
 		{"ipv6", "git+ssh://git@[::1]:2222/fleet.git", Spec{URL: "ssh://git@[::1]:2222/fleet.git"}, ""},
-		{"colons-host", "git+ssh://::", Spec{}, "malformed"},
+		{"colons-host", "git+ssh://::", Spec{}, "'::' outside an IPv6 address"},
+		{"colons-path", "git+http://h/a::b", Spec{}, "'::' outside an IPv6 address"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := Parse(tc.in)
@@ -100,8 +100,6 @@ func TestCleanPath(t *testing.T) {
 		})
 	}
 }
-
-var ipv6Literal = regexp.MustCompile(`\[[0-9A-Fa-f:.]*\]`)
 
 // FuzzParse: whatever Parse accepts is a URL of an allowed transport that
 // git cannot read as an option or a remote helper, and a ref that is no

@@ -189,6 +189,11 @@ func FuzzRenderNamed(f *testing.F) {
 				if err != nil {
 					continue
 				}
+				for _, l := range strings.Split(string(u.Files[0].Data), "\n") {
+					if len(l) >= unit.SYSTEMD_LINE_MAX { // the line and its newline must fit
+						t.Skip("a line longer than the checker reads")
+					}
+				}
 				o := parseUnit(t, u.Files[0].Data)
 				if name == "quadlet" {
 					// quadlet reads Label= as Environment= words, the
