@@ -3,7 +3,7 @@ package config
 import (
 	"os"
 	"path"
-	"regexp"
+	"seconf/internal/lazyre"
 	"sort"
 	"strconv"
 	"strings"
@@ -169,8 +169,8 @@ func (l *loader) fileAttrs(a *attrs, defMode, maxMode uint32) Attrs {
 
 var (
 	// accountRe: what useradd and groupadd accept (Debian's default), or a number.
-	accountRe = regexp.MustCompile(`^([0-9]+|[a-z_][a-z0-9_.-]{0,31}\$?)$`)
-	typeRe    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+	accountRe = lazyre.New(`^([0-9]+|[a-z_][a-z0-9_.-]{0,31}\$?)$`)
+	typeRe    = lazyre.New(`^[A-Za-z][A-Za-z0-9_]*$`)
 )
 
 // fileContent is a content attribute: any text (a heredoc), kept byte for

@@ -2,7 +2,7 @@ package containerstore
 
 import (
 	"fmt"
-	"regexp"
+	"seconf/internal/lazyre"
 	"strings"
 )
 
@@ -15,10 +15,10 @@ type Ref struct {
 }
 
 var (
-	pathComponent = regexp.MustCompile(`^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$`)
-	tagRe         = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-	digestRe      = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
-	domainRe      = regexp.MustCompile(`^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?$`)
+	pathComponent = lazyre.New(`^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$`)
+	tagRe         = lazyre.New(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	digestRe      = lazyre.New(`^sha256:[a-f0-9]{64}$`)
+	domainRe      = lazyre.New(`^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?$`)
 )
 
 // ParseRef parses an image reference as podman and docker read one; a

@@ -9,12 +9,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"time"
 
 	"seconf/host"
+	"seconf/internal/lazyre"
 )
 
 // FetchTimeout bounds one fetch: a hung server must not hold the apply
@@ -196,7 +196,7 @@ func (s *Source) Fetch(ctx context.Context) (string, error) {
 	return id, nil
 }
 
-var hexID = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
+var hexID = lazyre.New(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
 
 func (s *Source) resolve(ctx context.Context, rev string) (string, error) {
 	res, err := s.git(ctx, nil, nil, nil, "rev-parse", "--verify", "--quiet", "--end-of-options", rev)
@@ -211,9 +211,9 @@ func (s *Source) resolve(ctx context.Context, rev string) (string, error) {
 }
 
 var (
-	sshGood = regexp.MustCompile(`(?m)^Good "git" signature for (.+) with (\S+) key (\S+)$`)
-	gpgGood = regexp.MustCompile(`(?m)^\[GNUPG:\] GOODSIG [0-9A-F]+ (.*)$`)
-	gpgFpr  = regexp.MustCompile(`(?m)^\[GNUPG:\] VALIDSIG ([0-9A-F]+) `)
+	sshGood = lazyre.New(`(?m)^Good "git" signature for (.+) with (\S+) key (\S+)$`)
+	gpgGood = lazyre.New(`(?m)^\[GNUPG:\] GOODSIG [0-9A-F]+ (.*)$`)
+	gpgFpr  = lazyre.New(`(?m)^\[GNUPG:\] VALIDSIG ([0-9A-F]+) `)
 )
 
 // Verify checks with git verify-commit that commit id is signed by an

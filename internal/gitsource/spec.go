@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
-	"regexp"
+	"seconf/internal/lazyre"
 	"strings"
 )
 
@@ -29,7 +29,7 @@ var schemes = map[string]bool{"https": true, "http": true, "ssh": true, "git": t
 // refPattern is a conservative subset of git's ref names: nothing git
 // would read as a revision expression (^ ~ : .. @{), an option or a
 // refspec.
-var refPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._/+-]*$`)
+var refPattern = lazyre.New(`^[A-Za-z0-9_][A-Za-z0-9._/+-]*$`)
 
 // Parse reads git+URL[#REF].
 func Parse(s string) (Spec, error) {
@@ -127,11 +127,11 @@ func (s Spec) Redacted() string { return Redact(s.String()) }
 func (s Spec) Credentials() bool { return Redact(s.URL) != s.URL }
 
 // ipv6Literal is an IPv6 address in a URL's brackets.
-var ipv6Literal = regexp.MustCompile(`\[[0-9A-Fa-f:.]*\]`)
+var ipv6Literal = lazyre.New(`\[[0-9A-Fa-f:.]*\]`)
 
 var (
-	httpUser     = regexp.MustCompile(`\b(https?)://[^/?#@\s'"]+@`)
-	userPassword = regexp.MustCompile(`\b([a-z]+)://([^/?#@:\s'"]*):[^/?#@\s'"]*@`)
+	httpUser     = lazyre.New(`\b(https?)://[^/?#@\s'"]+@`)
+	userPassword = lazyre.New(`\b([a-z]+)://([^/?#@:\s'"]*):[^/?#@\s'"]*@`)
 )
 
 // Redact hides, wherever a URL appears in s, the user information of http

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -13,6 +12,7 @@ import (
 	"seconf/config"
 	"seconf/engine"
 	"seconf/host"
+	"seconf/internal/lazyre"
 	"seconf/modules/selinux/confine"
 	"seconf/modules/selinux/filecontexts"
 	"seconf/modules/selinux/policydb"
@@ -211,10 +211,10 @@ func volumeLabel(fs host.FS, fc *filecontexts.Set, mnt *config.Mount, src string
 }
 
 var (
-	teDeclRe  = regexp.MustCompile(`(?m)^\s*(?:type|attribute)\s+([A-Za-z0-9_]+)`)
-	teAliasRe = regexp.MustCompile(`(?m)\balias\s+(?:\{([^}]*)\}|([A-Za-z0-9_]+))`)
-	cilDeclRe = regexp.MustCompile(`\((?:type|typeattribute|typealias)\s+([^\s()]+)\s*\)`)
-	nameRe    = regexp.MustCompile(`[A-Za-z0-9_]+`)
+	teDeclRe  = lazyre.New(`(?m)^\s*(?:type|attribute)\s+([A-Za-z0-9_]+)`)
+	teAliasRe = lazyre.New(`(?m)\balias\s+(?:\{([^}]*)\}|([A-Za-z0-9_]+))`)
+	cilDeclRe = lazyre.New(`\((?:type|typeattribute|typealias)\s+([^\s()]+)\s*\)`)
+	nameRe    = lazyre.New(`[A-Za-z0-9_]+`)
 )
 
 // declaredNames lists the types and attributes the configuration's own
@@ -238,7 +238,7 @@ func declaredNames(mods []*config.Module) map[string]bool {
 				out[s[1]] = true
 			}
 			for _, s := range teAliasRe.FindAllStringSubmatch(text, -1) {
-				for _, n := range nameRe.FindAllString(s[1]+" "+s[2], -1) {
+				for _, n := range nameRe.Compiled().FindAllString(s[1]+" "+s[2], -1) {
 					out[n] = true
 				}
 			}

@@ -11,6 +11,7 @@ import (
 	"seconf/config"
 	"seconf/engine"
 	"seconf/host"
+	"seconf/internal/lazyre"
 	"seconf/modules/selinux/policydb"
 )
 
@@ -139,10 +140,10 @@ func typeDiag(c *config.Container, problem string) *hcl.Diagnostic {
 // that would make type t permissive or unconfined.
 func cilUnconfining(cil []byte, t string) string {
 	q := regexp.QuoteMeta(t)
-	if regexp.MustCompile(`\(\s*typepermissive\s+` + q + `\s*\)`).Match(cil) {
+	if lazyre.New(`\(\s*typepermissive\s+` + q + `\s*\)`).Match(cil) {
 		return "its module makes it permissive (typepermissive)"
 	}
-	re := regexp.MustCompile(`\(\s*typeattributeset\s+` + unconfinedAttr + `\s+\(([^()]*)\)`)
+	re := lazyre.New(`\(\s*typeattributeset\s+` + unconfinedAttr + `\s+\(([^()]*)\)`)
 	for _, m := range re.FindAllSubmatch(cil, -1) {
 		for _, f := range strings.Fields(string(m[1])) {
 			if f == t {

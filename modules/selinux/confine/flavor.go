@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
+	"seconf/internal/lazyre"
 	"sort"
 	"strconv"
 	"strings"
@@ -52,9 +52,9 @@ var (
 )
 
 // templateRe finds a template's definition in an interface file.
-var templateRe = regexp.MustCompile("(?m)^template\\(`(container_domain_template|virt_sandbox_domain_template)'")
+var templateRe = lazyre.New("(?m)^template\\(`(container_domain_template|virt_sandbox_domain_template)'")
 
-var argRe = regexp.MustCompile(`\$([1-9])`)
+var argRe = lazyre.New(`\$([1-9])`)
 
 // DetectFlavor chooses the flavor from interface files (name → text), as
 // the devel headers that compile the module hold them:
@@ -71,7 +71,7 @@ func DetectFlavor(files map[string][]byte) (Flavor, error) {
 	bodies := map[string]string{}
 	for _, n := range names {
 		text := string(files[n])
-		for _, loc := range templateRe.FindAllStringSubmatchIndex(text, -1) {
+		for _, loc := range templateRe.Compiled().FindAllStringSubmatchIndex(text, -1) {
 			name := text[loc[2]:loc[3]]
 			if _, seen := bodies[name]; seen {
 				continue
