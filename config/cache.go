@@ -51,6 +51,8 @@ type cacheHead struct {
 	Key   string `json:"key"`
 	Deps  []dep  `json:"deps"`
 	Codec string `json:"codec"`
+	// Validated: see Cached.Validated.
+	Validated bool `json:"validated,omitempty"`
 }
 
 // Every file decoding looks at goes through these two, which record it
@@ -194,29 +196,47 @@ func cacheKey(files []string, srcs [][]byte, opts Options) string {
 }
 
 // fromCache returns entry's configuration when it was made from the inputs
-// key names and its dependencies are as they were, else nil.
-func fromCache(entry []byte, key string) *Config {
+// key names and its dependencies are as they were, else nil; and whether
+// the entry was marked validated.
+func fromCache(entry []byte, key string) (*Config, bool) {
 	if key == "" || len(entry) == 0 {
-		return nil
+		return nil, false
 	}
 	line, rest, ok := bytes.Cut(entry, []byte("\n"))
 	if !ok {
-		return nil
+		return nil, false
 	}
 	var head cacheHead
 	if json.Unmarshal(line, &head) != nil || head.Key != key {
-		return nil
+		return nil, false
 	}
 	for _, d := range head.Deps {
 		if !d.unchanged() {
-			return nil
+			return nil, false
 		}
 	}
 	cfg, err := decodeConfig(head.Codec, rest)
 	if err != nil {
-		return nil
+		return nil, false
 	}
-	return cfg
+	return cfg, head.Validated
+}
+
+// MarkValidated returns entry (a Cached.Entry) marked as a configuration
+// the providers validated without a diagnostic, so that a hit on it skips
+// validating again; an entry it cannot read comes back as it was.
+func MarkValidated(entry []byte) []byte {
+	line, rest, ok := bytes.Cut(entry, []byte("\n"))
+	var head cacheHead
+	if !ok || json.Unmarshal(line, &head) != nil {
+		return entry
+	}
+	head.Validated = true
+	out, err := json.Marshal(head)
+	if err != nil {
+		return entry
+	}
+	return append(append(out, '\n'), rest...)
 }
 
 func decodeConfig(codec string, data []byte) (*Config, error) {

@@ -114,8 +114,9 @@ func TestCacheHitIsTheLoad(t *testing.T) {
 			if len(diags) > 0 {
 				t.Fatal(diags)
 			}
-			miss, _, entry, diags := LoadCached(tc.paths, tc.opts, nil)
-			if len(diags) > 0 || entry == nil {
+			miss, _, c, diags := LoadCached(tc.paths, tc.opts, nil)
+			entry := c.Entry
+			if len(diags) > 0 || entry == nil || c.Hit {
 				t.Fatalf("no entry from a clean load: %v", diags)
 			}
 			if diff := cmp.Diff(want, miss); diff != "" {
@@ -127,8 +128,20 @@ func TestCacheHitIsTheLoad(t *testing.T) {
 				t.Errorf("codec %q (%v), want %q", h.Codec, err, tc.codec)
 			}
 			hit, files, again, diags := LoadCached(tc.paths, tc.opts, entry)
-			if len(diags) > 0 || again != nil {
-				t.Fatalf("the same inputs missed the cache: new entry %v, %v", again != nil, diags)
+			if len(diags) > 0 || again.Entry != nil || !again.Hit {
+				t.Fatalf("the same inputs missed the cache: new entry %v, %v", again.Entry != nil, diags)
+			}
+			if again.Validated {
+				t.Error("an entry never marked came back validated")
+			}
+			// Marked after the providers found nothing to say, a hit
+			// says so, and is still the same configuration.
+			marked, _, c2, _ := LoadCached(tc.paths, tc.opts, MarkValidated(entry))
+			if !c2.Hit || !c2.Validated {
+				t.Errorf("a marked entry: hit %v, validated %v; want both", c2.Hit, c2.Validated)
+			}
+			if diff := cmp.Diff(want, marked); diff != "" {
+				t.Errorf("the marked entry's configuration differs (-parsed +cached):\n%s", diff)
 			}
 			if diff := cmp.Diff(want, hit); diff != "" {
 				t.Errorf("the cached configuration differs (-parsed +cached):\n%s", diff)
@@ -204,21 +217,27 @@ func TestCacheMisses(t *testing.T) {
 		}, false},
 		{"entry of another configuration", func(t *testing.T, _ string, o *Options, e *[]byte) {
 			other := write(t, map[string]string{"host.hcl": "container \"x\" {\n  image = \"i\"\n}\n"})
-			_, _, *e, _ = LoadCached([]string{other}, *o, nil)
+			_, _, c, _ := LoadCached([]string{other}, *o, nil)
+			*e = MarkValidated(c.Entry)
 		}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := write(t, cacheConfig)
 			opts := Options{Environ: []string{"PATH=/usr/bin"}}
-			_, _, entry, diags := LoadCached([]string{dir}, opts, nil)
-			if entry == nil {
+			_, _, c, diags := LoadCached([]string{dir}, opts, nil)
+			entry := MarkValidated(c.Entry)
+			if c.Entry == nil {
 				t.Fatalf("no entry: %v", diags)
 			}
 			tc.change(t, dir, &opts, &entry)
 			want, _, wantDiags := Load([]string{dir}, opts)
 			got, _, again, diags := LoadCached([]string{dir}, opts, entry)
-			if hit := again == nil && len(diags) == 0; hit != tc.hit {
+			if hit := again.Hit && again.Entry == nil && len(diags) == 0; hit != tc.hit {
 				t.Errorf("hit = %v, want %v", hit, tc.hit)
+			}
+			// A miss never passes an entry's mark on.
+			if !tc.hit && again.Validated {
+				t.Error("a miss came back validated")
 			}
 			if diff := cmp.Diff(summaries(wantDiags), summaries(diags)); diff != "" {
 				t.Errorf("diagnostics differ from a fresh Load's (-Load +LoadCached):\n%s", diff)

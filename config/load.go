@@ -47,17 +47,30 @@ func Load(paths []string, opts Options) (*Config, map[string]*hcl.File, hcl.Diag
 	return cfg, files, diags
 }
 
+// Cached is what the parse cache made of a LoadCached.
+type Cached struct {
+	// Entry is a new entry, to store once the configuration has applied;
+	// nil after a hit, or when the files did not load cleanly.
+	Entry []byte
+	// Hit: the configuration came from the entry given, without parsing.
+	Hit bool
+	// Validated: the hit's entry was marked (MarkValidated) after its
+	// providers validated it without a word. Validation looks at the
+	// configuration alone, and the entry is of this very program.
+	Validated bool
+}
+
 // LoadCached is Load with the parse cache (cache.go): entry is what an
 // earlier LoadCached returned for storing, or nil. When entry was made from
 // the same inputs, its configuration comes back without parsing, and no new
 // entry; otherwise the files are parsed, and a new entry comes back when
 // they loaded without a diagnostic. After a hit the files hold only their
 // bytes: pass them through Parsed before printing a diagnostic.
-func LoadCached(paths []string, opts Options, entry []byte) (*Config, map[string]*hcl.File, []byte, hcl.Diagnostics) {
+func LoadCached(paths []string, opts Options, entry []byte) (*Config, map[string]*hcl.File, Cached, hcl.Diagnostics) {
 	return load(paths, opts, entry, true)
 }
 
-func load(paths []string, opts Options, entry []byte, caching bool) (*Config, map[string]*hcl.File, []byte, hcl.Diagnostics) {
+func load(paths []string, opts Options, entry []byte, caching bool) (*Config, map[string]*hcl.File, Cached, hcl.Diagnostics) {
 	p := hclparse.NewParser()
 	files := map[string]*hcl.File{}
 	var names []string
@@ -68,7 +81,7 @@ func load(paths []string, opts Options, entry []byte, caching bool) (*Config, ma
 		diags = append(diags, d...)
 	}
 	if diags.HasErrors() {
-		return nil, files, nil, diags
+		return nil, files, Cached{}, diags
 	}
 	// Each file is read once: what is hashed for the cache is what is parsed.
 	srcs := make([][]byte, len(names))
@@ -84,13 +97,13 @@ func load(paths []string, opts Options, entry []byte, caching bool) (*Config, ma
 		srcs[i] = src
 	}
 	if diags.HasErrors() {
-		return nil, files, nil, diags
+		return nil, files, Cached{}, diags
 	}
 	key := ""
 	if caching {
 		key = cacheKey(names, srcs, opts)
-		if cfg := fromCache(entry, key); cfg != nil {
-			return cfg, unparsed(names, srcs), nil, nil
+		if cfg, validated := fromCache(entry, key); cfg != nil {
+			return cfg, unparsed(names, srcs), Cached{Hit: true, Validated: validated}, nil
 		}
 	}
 	var bodies []*hcl.BodyContent
@@ -106,7 +119,7 @@ func load(paths []string, opts Options, entry []byte, caching bool) (*Config, ma
 		bodies = append(bodies, content)
 	}
 	if diags.HasErrors() {
-		return nil, files, nil, diags
+		return nil, files, Cached{}, diags
 	}
 	cfg := &Config{Variables: map[string]*Variable{}}
 	l := &loader{cfg: cfg, seen: map[string]hcl.Range{}, opts: opts}
@@ -115,12 +128,11 @@ func load(paths []string, opts Options, entry []byte, caching bool) (*Config, ma
 		l.deps = &deps
 	}
 	l.decode(bodies)
+	var c Cached
 	if caching && len(diags) == 0 && len(l.diags) == 0 {
-		entry = newEntry(key, deps, cfg)
-	} else {
-		entry = nil
+		c.Entry = newEntry(key, deps, cfg)
 	}
-	return cfg, files, entry, l.diags
+	return cfg, files, c, l.diags
 }
 
 // ReadFile reads one configuration file as Load does: a regular file of at

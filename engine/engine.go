@@ -22,6 +22,10 @@ type Engine struct {
 	Advise bool
 	// Refresh lets plan ask registries (see Env.Refresh).
 	Refresh bool
+	// Validated says the configuration is one the providers validated
+	// before without a diagnostic (config.Cached.Validated): Plan does not
+	// validate it again. Validation reads the configuration alone.
+	Validated bool
 }
 
 // Validate asks every provider to check its blocks, without the host.
@@ -35,24 +39,29 @@ func (e *Engine) Validate(cfg *config.Config) hcl.Diagnostics {
 
 // Planned is a plan with what it was made from, ready to apply.
 type Planned struct {
-	Plan  *Plan
-	env   *Env
-	owner map[*Change]Provider
+	Plan *Plan
+	// Validated: the providers validated the configuration without a
+	// diagnostic (or Engine.Validated said they had).
+	Validated bool
+	env       *Env
+	owner     map[*Change]Provider
 }
 
 // Plan reads the host and returns what apply would do. Diagnostics carry
 // the warnings, and the errors when the plan is nil.
 func (e *Engine) Plan(ctx context.Context, cfg *config.Config) (*Planned, hcl.Diagnostics) {
-	if diags := e.Validate(cfg); diags.HasErrors() {
-		return nil, diags
+	var diags hcl.Diagnostics
+	if !e.Validated {
+		if diags = e.Validate(cfg); diags.HasErrors() {
+			return nil, diags
+		}
 	}
 	st, err := LoadState(e.Host)
 	if err != nil {
 		return nil, FromError(nil, "Cannot read the state record", err)
 	}
 	env := &Env{Host: e.Host, Config: cfg, State: st, Advise: e.Advise, Refresh: e.Refresh}
-	p := &Planned{Plan: &Plan{}, env: env, owner: map[*Change]Provider{}}
-	var diags hcl.Diagnostics
+	p := &Planned{Plan: &Plan{}, Validated: len(diags) == 0, env: env, owner: map[*Change]Provider{}}
 	for _, prov := range e.Providers {
 		cs, d := prov.Plan(ctx, env)
 		diags = append(diags, d...)

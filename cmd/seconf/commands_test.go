@@ -150,6 +150,13 @@ func TestParseCache(t *testing.T) {
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("parse cache mode %v, want 0600 (it holds sensitive values)", st.Mode().Perm())
 	}
+	// The providers validated it without a word (the warning is the
+	// plan's, from the host): the entry says so, and a hit skips
+	// validating again, yet still warns.
+	entry, _ := os.ReadFile(cache)
+	if head, _, _ := strings.Cut(string(entry), "\n"); !strings.Contains(head, `"validated":true`) {
+		t.Errorf("the entry of a configuration that validated clean is not marked: %s", head)
+	}
 	withCache := mustSeconf(t, 0, "plan", "--root", root, cfg)
 	if !strings.Contains(withCache, `in container "web"`) || !strings.Contains(withCache, "No changes") {
 		t.Errorf("plan from the cache:\n%s", withCache)

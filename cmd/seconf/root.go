@@ -48,9 +48,10 @@ type options struct {
 	files       map[string]*hcl.File // the loaded configuration, for diagnostics
 	source      sourceOptions        // --source and its flags (source.go)
 	lastDiags   hcl.Diagnostics      // of the last load or plan, for the source's record
-	// cacheEntry is a new parse cache entry (config.LoadCached), which
-	// apply stores; plan only reads the cache.
-	cacheEntry []byte
+	// cached is what the parse cache made of the configuration
+	// (config.LoadCached): a new entry, which apply stores (plan only reads
+	// the cache), or a hit that may say the configuration validated.
+	cached config.Cached
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
@@ -227,7 +228,7 @@ func (o *options) loadFor(paths []string, h *host.Host) (*config.Config, error) 
 	} else {
 		// A cache that cannot be read is no cache: the files are parsed.
 		entry, _ := h.FS.ReadPrivate(host.ParseCachePath)
-		cfg, files, o.cacheEntry, diags = config.LoadCached(paths, opts, entry)
+		cfg, files, o.cached, diags = config.LoadCached(paths, opts, entry)
 	}
 	o.files, o.lastDiags = files, diags
 	if len(diags) > 0 {
@@ -353,6 +354,9 @@ func (o *options) open(ctx context.Context, paths []string) (context.Context, *c
 	if err == nil {
 		err = hostErr
 	}
+	if err == nil {
+		e.Validated = o.cached.Validated
+	}
 	if err != nil {
 		if done != nil {
 			done()
@@ -363,12 +367,16 @@ func (o *options) open(ctx context.Context, paths []string) (context.Context, *c
 	return ctx, cfg, e, func() { done(); cancel() }, nil
 }
 
-// saveParseCache stores a new parse cache entry (apply, holding the lock).
-// A cache that cannot be written costs the next run a parse, nothing else.
-func (o *options) saveParseCache(h *host.Host) {
-	if o.cacheEntry != nil {
-		h.FS.WriteFile(host.ParseCachePath, o.cacheEntry, 0o600)
-		o.cacheEntry = nil
+// saveParseCache stores a new parse cache entry (apply, holding the lock),
+// marked validated when p's providers had nothing to say of it. A cache
+// that cannot be written costs the next run a parse, nothing else.
+func (o *options) saveParseCache(h *host.Host, p *engine.Planned) {
+	if e := o.cached.Entry; e != nil {
+		if p.Validated {
+			e = config.MarkValidated(e)
+		}
+		h.FS.WriteFile(host.ParseCachePath, e, 0o600)
+		o.cached.Entry = nil
 	}
 }
 
@@ -432,7 +440,7 @@ func (o *options) applyConfig(ctx context.Context, e *engine.Engine, cfg *config
 	if applyErr == nil {
 		// Only a configuration that applied is cached: a refused or
 		// failed one leaves no more on the root than it did.
-		o.saveParseCache(e.Host)
+		o.saveParseCache(e.Host, p)
 	}
 	if !p.Plan.Pending() {
 		if o.json && applyErr == nil {
