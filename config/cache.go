@@ -75,7 +75,10 @@ func (l *loader) readFile(p string) ([]byte, error) {
 }
 
 func (l *loader) judgeSource(p string, relative bool, dir string) (string, string) {
-	summary, detail := sourceVerdict(p, relative, dir)
+	if l.real == nil {
+		l.real = realPaths{}
+	}
+	summary, detail := sourceVerdict(p, relative, dir, l.real)
 	if l.deps != nil {
 		*l.deps = append(*l.deps, dep{Path: p, Check: "source", Relative: relative, Dir: dir, Saw: summary + "\x00" + detail})
 	}
@@ -108,11 +111,12 @@ func readSaw(data []byte, err error) string {
 	return hex.EncodeToString(s[:])
 }
 
-// unchanged re-checks a dependency as decoding would see it now.
-func (d dep) unchanged() bool {
+// unchanged re-checks a dependency as decoding would see it now; rp is
+// shared by one entry's checks.
+func (d dep) unchanged(rp realPaths) bool {
 	switch d.Check {
 	case "source":
-		summary, detail := sourceVerdict(d.Path, d.Relative, d.Dir)
+		summary, detail := sourceVerdict(d.Path, d.Relative, d.Dir, rp)
 		return summary+"\x00"+detail == d.Saw
 	case "absent":
 		return fmt.Sprint(sourceAbsent(d.Path)) == d.Saw
@@ -210,8 +214,9 @@ func fromCache(entry []byte, key string) (*Config, bool) {
 	if json.Unmarshal(line, &head) != nil || head.Key != key {
 		return nil, false
 	}
+	rp := realPaths{}
 	for _, d := range head.Deps {
-		if !d.unchanged() {
+		if !d.unchanged(rp) {
 			return nil, false
 		}
 	}

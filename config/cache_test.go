@@ -296,7 +296,7 @@ func TestConfigReadsThroughDeps(t *testing.T) {
 		"stat": true, "readFile": true, "unchanged": true, // the recorders and their re-check
 		"programID": true, "SourceFiles": true, "load": true, // the key's own inputs
 		"ReadFile": true, "readRegular": true, // the .hcl files, the key's inputs too
-		"checkRegular": true, "sourceVerdict": true, "sourceAbsent": true, // judgments the recorders re-make
+		"checkRegular": true, "sourceVerdict": true, "sourceAbsent": true, "dir": true, "file": true, // judgments the recorders re-make
 	}
 	fset := token.NewFileSet()
 	files, _ := filepath.Glob("*.go")

@@ -241,6 +241,8 @@ type loader struct {
 	vars  map[string]cty.Value
 	// deps, when set, records every file decoding consults (cache.go).
 	deps *[]dep
+	// real: the directories resolved so far (sourceVerdict).
+	real realPaths
 }
 
 func (l *loader) errorf(rng *hcl.Range, summary, format string, args ...any) {

@@ -216,15 +216,53 @@ func (l *loader) sourceFile(rng hcl.Range, p string, relative bool, dir string) 
 	return true
 }
 
+// realPaths resolves symlinks as filepath.EvalSymlinks does, remembering
+// each directory's answer for one load (or one cache check): a hundred
+// sources in one directory would otherwise walk its every component twice
+// apiece.
+type realPaths map[string]realPath
+
+type realPath struct {
+	path string
+	err  error
+}
+
+func (r realPaths) dir(d string) (string, error) {
+	if r == nil {
+		return filepath.EvalSymlinks(d)
+	}
+	if v, ok := r[d]; ok {
+		return v.path, v.err
+	}
+	p, err := filepath.EvalSymlinks(d)
+	r[d] = realPath{p, err}
+	return p, err
+}
+
+// file is EvalSymlinks of p, whose Lstat is st: a p that is no symlink is
+// its resolved directory's entry.
+func (r realPaths) file(p string, st fs.FileInfo) (string, error) {
+	base := filepath.Base(p)
+	if st.Mode()&fs.ModeSymlink != 0 || base == "." || base == ".." || base == "/" {
+		return filepath.EvalSymlinks(p)
+	}
+	d, err := r.dir(filepath.Dir(p))
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, base), nil
+}
+
 // sourceVerdict is sourceFile's judgment of p: "" when p will do, else the
-// diagnostic's summary and detail.
-func sourceVerdict(p string, relative bool, dir string) (string, string) {
-	if _, err := os.Lstat(p); err != nil {
+// diagnostic's summary and detail. rp may be nil.
+func sourceVerdict(p string, relative bool, dir string, rp realPaths) (string, string) {
+	st, err := os.Lstat(p)
+	if err != nil {
 		return "Missing source file", fmt.Sprintf("%s does not exist or cannot be read (%v); paths are relative to the .hcl file that names them.", p, errors.Unwrap(err))
 	}
 	if relative {
-		real, err := filepath.EvalSymlinks(p)
-		realDir, errDir := filepath.EvalSymlinks(dir)
+		real, err := rp.file(p, st)
+		realDir, errDir := rp.dir(dir)
 		if err != nil || errDir != nil {
 			return "Missing source file", fmt.Sprintf("%s is a symbolic link that leads nowhere; make it a file inside the configuration's directory.", p)
 		}

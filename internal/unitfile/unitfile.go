@@ -1,6 +1,7 @@
 package unitfile
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"unicode"
@@ -180,13 +181,20 @@ const LongLineMax = 1 << 20
 // (from 1), its key (the text before "=") and its length. n is 0 when
 // every line is shorter.
 func LongLine(data []byte, max int) (n int, key string, length int) {
-	for i, line := range strings.Split(string(data), "\n") {
+	// Line by line without splitting: every unit of every plan passes here.
+	for i := 1; len(data) > 0; i++ {
+		line := data
+		if j := bytes.IndexByte(data, '\n'); j >= 0 {
+			line, data = data[:j], data[j+1:]
+		} else {
+			data = nil
+		}
 		if len(line) >= max {
-			k, _, _ := strings.Cut(line, "=")
+			k, _, _ := bytes.Cut(line, []byte("="))
 			if len(k) > 64 {
 				k = k[:64]
 			}
-			return i + 1, k, len(line)
+			return i, string(k), len(line)
 		}
 	}
 	return 0, "", 0
