@@ -166,6 +166,7 @@ func TestInvisibleCharacters(t *testing.T) {
 		{"isolate in a string", "container \"c\" {\n  image = \"i\u2066\"\n}\n", nil, "Bidirectional control character", 2},
 		{"nbsp from a variable", "variable \"u\" {}\ncontainer \"c\" {\n  image = \"i\"\n  user = var.u\n}\n", map[string]string{"u": "a\u00a0b"}, "Invalid character in value", 4},
 		{"invalid UTF-8 from a variable", "variable \"u\" {}\ncontainer \"c\" {\n  image = \"i\"\n  user = var.u\n}\n", map[string]string{"u": "a\xffb"}, "Invalid character in value", 4},
+		{"invalid UTF-8 in a file's content", "file \"f\" {\n  path = \"/srv/a\"\n  content = \"a\xb6\"\n}\n", nil, "Invalid character encoding", 3},
 		{"value too long", "variable \"u\" {}\ncontainer \"c\" {\n  image = var.u\n}\n", map[string]string{"u": strings.Repeat("x", MaxValueLen+1)}, "Value too long", 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
