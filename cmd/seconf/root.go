@@ -223,6 +223,7 @@ func (o *options) loadFor(paths []string, h *host.Host) (*config.Config, error) 
 	var cfg *config.Config
 	var files map[string]*hcl.File
 	var diags hcl.Diagnostics
+	o.cached = config.Cached{} // nothing of an earlier load carries over
 	if h == nil {
 		cfg, files, diags = config.Load(paths, opts)
 	} else {
