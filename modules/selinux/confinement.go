@@ -136,15 +136,17 @@ func typeDiag(c *config.Container, problem string) *hcl.Diagnostic {
 		c.Name, c.SELinuxType, problem)
 }
 
+var unconfiningSetRe = lazyre.New(`\(\s*typeattributeset\s+` + unconfinedAttr + `\s+\(([^()]*)\)`)
+
 // cilUnconfining finds, in a module of the configuration, the statements
 // that would make type t permissive or unconfined.
 func cilUnconfining(cil []byte, t string) string {
-	q := regexp.QuoteMeta(t)
-	if lazyre.New(`\(\s*typepermissive\s+` + q + `\s*\)`).Match(cil) {
+	// Built per type, used once: compiled here, not registered with lazyre
+	// (whose registry keeps every expression for the process's life).
+	if regexp.MustCompile(`\(\s*typepermissive\s+` + regexp.QuoteMeta(t) + `\s*\)`).Match(cil) {
 		return "its module makes it permissive (typepermissive)"
 	}
-	re := lazyre.New(`\(\s*typeattributeset\s+` + unconfinedAttr + `\s+\(([^()]*)\)`)
-	for _, m := range re.FindAllSubmatch(cil, -1) {
+	for _, m := range unconfiningSetRe.FindAllSubmatch(cil, -1) {
 		for _, f := range strings.Fields(string(m[1])) {
 			if f == t {
 				return "its module makes it an unconfined domain (" + unconfinedAttr + ")"
