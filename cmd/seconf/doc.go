@@ -1,5 +1,6 @@
-// Command seconf configures a Linux host from HCL: SELinux policy modules,
-// and containers and mounts as systemd units. This package holds flags,
+// Command seconf configures a Linux host from HCL: SELinux policy (modules,
+// booleans, file contexts, ports), and containers, files and mounts as
+// systemd units and files. This package holds flags,
 // output rendering and exit codes only; the work is in config and engine.
 //
 // # Secrets

@@ -58,11 +58,13 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	o := &options{stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:   "seconf",
-		Short: "Configure SELinux policy modules, containers and mounts on a host from HCL",
+		Short: "Configure SELinux policy, confined containers and their files on a host from HCL",
 		Long: `seconf reads a configuration (a .hcl file or a directory of them) that declares
-SELinux policy modules, containers and mounts, compares it with the host, and
-converges the host: policy in one semodule transaction, units written atomically.
-A second apply with nothing changed does nothing.
+SELinux policy modules, booleans, file contexts and ports, containers (each
+under its SELinux type, or one seconf generates with confine = true), their
+images, files, secrets and mounts; compares it with the host, and converges
+the host: policy in one semodule transaction, files and units written
+atomically. A second apply with nothing changed does nothing.
 
 With --root DIR, seconf works offline on the tree under DIR (its policy store,
 its /etc, its state record) and never touches the running system: this is how
@@ -86,7 +88,11 @@ image builds and tests use it.`,
 	validate := &cobra.Command{
 		Use:   "validate PATH...",
 		Short: "Check a configuration without looking at the host",
-		Args:  cobra.MinimumNArgs(1),
+		Long: `validate parses the configuration and has every provider check its own
+blocks, as plan would, without reading the host: what it refuses, plan refuses
+too, with the file and line. Warnings are printed and do not fail it.
+Exit status: 0 valid, 1 not.`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			cfg, err := o.load(args)
 			if err != nil {
