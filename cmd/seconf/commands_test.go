@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"seconf/internal/testenv"
@@ -80,6 +81,49 @@ func TestFmt(t *testing.T) {
 	}
 	mustSeconf(t, 0, "fmt", "--check", cfg)
 	mustSeconf(t, 0, "validate", cfg)
+}
+
+// TestFmtKeepsLinksAndOwners: fmt rewrites the file a configuration's
+// symbolic link points to and leaves the link a link (a shared file stays
+// shared), and a file root formats keeps its owner and mode.
+func TestFmtKeepsLinksAndOwners(t *testing.T) {
+	shared := t.TempDir()
+	target := filepath.Join(shared, "common.hcl")
+	if err := os.WriteFile(target, []byte("variable   \"x\" {\ndefault=1\n}\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	owned := os.Geteuid() == 0
+	if owned {
+		if err := os.Chown(target, 4321, 4322); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := t.TempDir()
+	link := filepath.Join(cfg, "common.hcl")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	mustSeconf(t, 0, "fmt", cfg)
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("fmt replaced the symbolic link: %v %v", st.Mode(), err)
+	}
+	want := "variable \"x\" {\n  default = 1\n}\n"
+	if got, _ := os.ReadFile(target); string(got) != want {
+		t.Errorf("the link's target holds:\n%s\nwant:\n%s", got, want)
+	}
+	st, err := os.Stat(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v, want 0640", st.Mode().Perm())
+	}
+	if sys := st.Sys().(*syscall.Stat_t); owned && (sys.Uid != 4321 || sys.Gid != 4322) {
+		t.Errorf("owner %d:%d, want 4321:4322", sys.Uid, sys.Gid)
+	}
+	if ents, _ := os.ReadDir(shared); len(ents) != 1 {
+		t.Errorf("left behind in the target's directory: %v", ents)
+	}
 }
 
 func TestVersionAndHelp(t *testing.T) {

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"syscall"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclwrite"
@@ -185,11 +187,7 @@ func (o *options) runFmt(path string) error {
 		unformatted++
 		fmt.Fprintln(o.stdout, f)
 		if !o.check {
-			st, err := os.Stat(f)
-			if err != nil {
-				return err
-			}
-			if err := (host.FS{}).WriteFile(f, out, st.Mode().Perm()); err != nil {
+			if err := rewrite(f, out); err != nil {
 				return err
 			}
 		}
@@ -198,6 +196,26 @@ func (o *options) runFmt(path string) error {
 		return exitError{3}
 	}
 	return nil
+}
+
+// rewrite replaces the file f names with data, atomically, as the same
+// file: through a symbolic link (replacing the link with a copy would cut
+// it from what it shares, as gofmt and terraform fmt do not), with its
+// mode, and with its owner when root rewrites another user's file.
+func rewrite(f string, data []byte) error {
+	target, err := filepath.EvalSymlinks(f)
+	if err != nil {
+		return err
+	}
+	st, err := os.Stat(target)
+	if err != nil {
+		return err
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && os.Geteuid() == 0 {
+		return (host.FS{}).WriteFileAttrs(target, data, host.Attrs{Perm: st.Mode().Perm(), UID: int(sys.Uid), GID: int(sys.Gid)})
+	}
+	// Not root: the new file is the user's, as a file the user writes is.
+	return (host.FS{}).WriteFile(target, data, st.Mode().Perm())
 }
 
 func buildVersion() (string, string) {
