@@ -36,8 +36,13 @@
 // its label is sensitive (Sensitive: a security or authentication file type
 // by the policy's own attributes, home content, SELinux's configuration,
 // device nodes), when the policy cannot name it, when nothing labels the
-// path, or when MCS keeps the container's level from it. Volumes the engine
-// relabels get container_file_t, which the domain already manages.
+// path, or when MCS keeps the container's level from it. A writable volume
+// is granted reading alone, with a finding, when its label also labels what
+// the host runs or reads as its configuration (SystemWrite: etc_t, usr_t,
+// lib_t, programs, services' configfile types, systemd units): the rule
+// would hold for the type everywhere, not for the directory mounted.
+// Volumes the engine relabels get container_file_t, which the domain
+// already manages.
 //
 // The text is deterministic: sections are sorted (ports by protocol and
 // type, volumes by label), comments name the declaration that asked for
@@ -62,6 +67,7 @@
 // writable, a new volume for a path under a mounted one that carries
 // another label, a published port, a network; then allow rules for a
 // module of one's own, each flagged when dangerous (capabilities such as
-// sys_admin, relabelling, mounting, sensitive labels, writing programs).
+// sys_admin, relabelling, mounting, sensitive labels, writing programs or
+// the host's configuration).
 // Report renders them, sorted.
 package confine

@@ -402,14 +402,19 @@ func (g *gen) volumes() {
 					c.Name, b.Source, lb.Context, why, b.Source)}))
 			continue
 		}
+		acc, what := write, "manage"
+		if b.ReadOnly {
+			acc, what = read, "read"
+		} else if why := SystemWrite(g.in.Policy, t); why != "" {
+			g.finding(at(Finding{Summary: "Volume granted read-only: system label",
+				Detail: fmt.Sprintf("container %q: %s is labelled %s, which labels %s everywhere on the host, not only there; seconf grants the container reading it, and its writes there will be denied. Mount a directory that has a label of its own instead (a directory block with selinux_type, or semanage fcontext), or, if you must, allow it in a selinux_module of your own.",
+					c.Name, b.Source, t, why)}))
+			acc, what = read, "read"
+		}
 		gr := grants[t]
 		if gr == nil {
 			gr = &grant{label: t}
 			grants[t] = gr
-		}
-		acc, what := write, "manage"
-		if b.ReadOnly {
-			acc, what = read, "read"
 		}
 		if lb.File {
 			gr.file = max(gr.file, acc)

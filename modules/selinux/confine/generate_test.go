@@ -108,6 +108,42 @@ func TestGenerateFindings(t *testing.T) {
 	}
 }
 
+// A writable volume on a label that also labels what the host runs or
+// reads as its configuration is granted reading only: SELinux would grant
+// the type everywhere (etc_t is passwd and sudoers too), not the directory
+// mounted. A writable volume on a content label is managed as before.
+func TestGenerateSystemLabelsReadOnly(t *testing.T) {
+	tests := []struct{ name, source, label string }{
+		{"a directory in /etc", "/etc/myapp", "etc_t"},
+		{"a directory in /opt", "/opt/app/data", "usr_t"},
+		{"programs", "/usr/local/bin", "bin_t"},
+		{"libraries", "/usr/lib/x86_64-linux-gnu", "lib_t"},
+		{"a service's configuration", "/etc/nginx", "httpd_config_t"},
+		{"systemd units", "/usr/lib/systemd/system", "systemd_unit_t"},
+		{"kernels", "/boot", "boot_t"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := container("x", config.Volume{Source: tc.source, Target: "/mnt"}, config.Volume{Source: "/var/lib/x", Target: "/data"})
+			in := input(t, c)
+			if got, _, _ := splitContext(in.Labels[tc.source].Context); got != tc.label {
+				t.Fatalf("the root's file contexts label %s %q, not %s: the case tests nothing", tc.source, got, tc.label)
+			}
+			m := Generate(in)
+			if len(m.Findings) != 1 || m.Findings[0].Summary != "Volume granted read-only: system label" || m.Findings[0].Volume != 0 || m.Findings[0].Error {
+				t.Fatalf("findings %+v, want one warning on the volume", m.Findings)
+			}
+			text := string(m.Text)
+			if strings.Contains(text, "manage_files_pattern(seconf_x_t, "+tc.label) || !strings.Contains(text, "read_files_pattern(seconf_x_t, "+tc.label+", "+tc.label+")") {
+				t.Errorf("%s is not granted reading alone:\n%s", tc.label, text)
+			}
+			if !strings.Contains(text, "manage_files_pattern(seconf_x_t, var_lib_t, var_lib_t)") {
+				t.Errorf("the content volume is no longer managed:\n%s", text)
+			}
+		})
+	}
+}
+
 // Labels the generator is handed rather than the machine's: a label no
 // rule can name, none at all, and MCS levels.
 func TestGenerateLabelFindings(t *testing.T) {

@@ -59,6 +59,50 @@ var (
 	}
 )
 
+// Types that label what the host runs, loads or reads as its own
+// configuration, by the names refpolicy and Fedora give them. A container
+// may read them; one that may write them changes, once out of its mount
+// namespace, what root runs: SELinux grants a type, not the one directory
+// mounted (refpolicy labels passwd and sudoers etc_t, like /etc/myapp).
+var (
+	systemTypes = map[string]string{
+		"etc_t":            "the host's configuration (/etc: passwd, sudoers, pam.d)",
+		"etc_runtime_t":    "the host's configuration (/etc)",
+		"lib_t":            "the host's libraries",
+		"textrel_shlib_t":  "the host's libraries",
+		"ld_so_t":          "the dynamic loader",
+		"ld_so_cache_t":    "the dynamic loader's configuration (ld.so.preload)",
+		"usr_t":            "the host's installed software (/usr, /opt)",
+		"root_t":           "the root directory",
+		"boot_t":           "the host's kernels and boot loader",
+		"modules_object_t": "the kernel's modules",
+		"modules_conf_t":   "the kernel modules' configuration",
+		"cron_spool_t":     "cron jobs",
+	}
+	systemAttrs = []struct{ attr, what string }{
+		{"exec_type", "programs the host runs"},
+		{"configfile", "a service's configuration (configfile)"},
+		{"systemdunit", "systemd units (systemdunit)"},
+		{"systemd_unit_file_type", "systemd units (systemd_unit_file_type)"},
+		{"cron_spool_type", "cron jobs (cron_spool_type)"},
+	}
+)
+
+// SystemWrite says why a container must not be granted writing files of
+// type t, which it may read, or "" when it may write them.
+func SystemWrite(p Policy, t string) string {
+	if what, ok := systemTypes[t]; ok {
+		return what
+	}
+	attrs := p.TypeAttributes(t)
+	for _, s := range systemAttrs {
+		if contains(attrs, s.attr) {
+			return s.what
+		}
+	}
+	return ""
+}
+
 // Sensitive says why a file type must not be granted to a container by a
 // generated rule, or "" when it may be. It asks the policy: attributes
 // where the policy has them, and a short list of SELinux's own types.

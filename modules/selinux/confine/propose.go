@@ -211,8 +211,8 @@ func danger(p Policy, d Denial) string {
 		for _, perm := range d.Perms {
 			writes = writes || writePerms[perm]
 		}
-		if writes && contains(p.TypeAttributes(d.Target), "exec_type") {
-			reasons = append(reasons, d.Target+" labels programs the host runs")
+		if why := SystemWrite(p, d.Target); writes && why != "" {
+			reasons = append(reasons, d.Target+" labels "+why)
 		}
 	}
 	if d.Class == "process" && d.SContext != d.TContext {
