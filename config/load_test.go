@@ -260,3 +260,61 @@ container "plain" {
 		t.Errorf("module %q", m)
 	}
 }
+
+// TestVarComplexValues: a variable whose default is a list or a map takes
+// an HCL value from --var or the environment, as Terraform reads one; a
+// value that is not one is refused at the variable, naming the flag.
+func TestVarComplexValues(t *testing.T) {
+	dir := write(t, map[string]string{"host.hcl": `
+variable "ports" { default = ["24224:24224"] }
+variable "labels" { default = { app = "logger" } }
+variable "secret_list" {
+  default   = ["a"]
+  sensitive = true
+}
+container "c" {
+  image   = "i"
+  publish = var.ports
+  label   = var.labels
+}
+`})
+	cfg, _, diags := Load([]string{dir}, Options{
+		Vars:    map[string]string{"ports": `["8080:80", "8443:443"]`},
+		Environ: []string{`SECONF_VAR_labels={ app = "web", tier = "front" }`},
+	})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	c := cfg.Containers[0]
+	if got := strings.Join(c.Publish, " "); got != "8080:80 8443:443" {
+		t.Errorf("publish from --var: %q", got)
+	}
+	if got := c.Options["label"]; !strings.Contains(fmt.Sprint(got), "web") || !strings.Contains(fmt.Sprint(got), "front") {
+		t.Errorf("label from SECONF_VAR_labels: %v", got)
+	}
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		want string
+	}{
+		{"a string for a list", map[string]string{"ports": "8080:80"}, "--var ports: "},
+		{"a map for a list", map[string]string{"ports": `{ a = "b" }`}, "the default is a list"},
+		{"a list for a map", map[string]string{"labels": `["x"]`}, "the default is a map"},
+		{"a reference", map[string]string{"ports": `[var.x]`}, "--var ports: not an HCL literal"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, diags := Load([]string{dir}, Options{Vars: tc.vars})
+			if !diags.HasErrors() || diags[0].Summary != "Invalid value for variable" || !strings.Contains(diags[0].Detail, tc.want) {
+				t.Fatalf("want %q, got %v", tc.want, diags)
+			}
+			if d := diags[0]; d.Subject == nil || d.Subject.Start.Line < 2 || d.Subject.Start.Line > 3 {
+				t.Errorf("not at the variable: %v", d.Subject)
+			}
+		})
+	}
+	const secret = "hunter2-in-a-list"
+	_, _, diags = Load([]string{dir}, Options{Vars: map[string]string{"secret_list": secret}})
+	if !diags.HasErrors() || strings.Contains(diags.Error(), secret) || !strings.Contains(diags[0].Detail, "--var secret_list") {
+		t.Errorf("a sensitive variable's bad value: %v", diags)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )
@@ -63,7 +64,19 @@ func (l *loader) decodeVariables(blocks []*hcl.Block) {
 			given, fromFlag = env[v.Name]
 		}
 		if fromFlag {
-			val = fromString(given, val)
+			src := "--var " + v.Name
+			if _, ok := l.opts.Vars[v.Name]; !ok {
+				src = "SECONF_VAR_" + v.Name
+			}
+			var err error
+			if val, err = fromString(given, val); err != nil {
+				detail := fmt.Sprintf("%s: %v. A variable whose default is a list or a map takes an HCL value, as in --var '%s=[\"a\", \"b\"]' or --var '%s={ KEY = \"value\" }'.", src, err, v.Name, v.Name)
+				if v.Sensitive {
+					detail = fmt.Sprintf("%s is not an HCL value of the default's kind (a list or a map).", src)
+				}
+				l.errorf(&b.DefRange, "Invalid value for variable", "%s", detail)
+				continue
+			}
 		}
 		if val == cty.NilVal {
 			l.errorf(&b.DefRange, "No value for required variable",
@@ -92,15 +105,42 @@ func (l *loader) decodeVariables(blocks []*hcl.Block) {
 	}
 }
 
-// fromString converts a -var or environment string to the type of the
-// default, as Terraform does for primitive types.
-func fromString(s string, def cty.Value) cty.Value {
+// fromString converts a -var or environment string to the kind of the
+// default: a primitive type as Terraform converts it; for a list, set,
+// map or object default, the string is an HCL literal of that kind
+// (["a", "b"], { K = "v" }), as Terraform reads a -var of such a type.
+// Taken as a plain string instead, it would fail later, at whatever
+// attribute uses it, with an error that names neither the variable nor
+// the flag.
+func fromString(s string, def cty.Value) (cty.Value, error) {
 	v := cty.StringVal(s)
 	if def == cty.NilVal || def.IsNull() || def.Type() == cty.String {
-		return v
+		return v, nil
 	}
-	if c, err := convert.Convert(v, def.Type()); err == nil {
-		return c
+	t := def.Type()
+	if t.IsPrimitiveType() || t == cty.DynamicPseudoType {
+		if c, err := convert.Convert(v, t); err == nil {
+			return c, nil
+		}
+		return v, nil
 	}
-	return v
+	expr, diags := hclsyntax.ParseExpression([]byte(s), "value", hcl.InitialPos)
+	if diags.HasErrors() {
+		return cty.NilVal, fmt.Errorf("not an HCL value (%s)", diags[0].Summary)
+	}
+	// No context: a literal, no variables or functions, as a default is.
+	val, diags := expr.Value(nil)
+	if diags.HasErrors() {
+		return cty.NilVal, fmt.Errorf("not an HCL literal (%s)", diags[0].Summary)
+	}
+	listy := func(t cty.Type) bool { return t.IsListType() || t.IsSetType() || t.IsTupleType() }
+	mappy := func(t cty.Type) bool { return t.IsMapType() || t.IsObjectType() }
+	if (listy(t) && !listy(val.Type())) || (mappy(t) && !mappy(val.Type())) {
+		kind := "a list"
+		if mappy(t) {
+			kind = "a map"
+		}
+		return cty.NilVal, fmt.Errorf("the default is %s, and this value is not", kind)
+	}
+	return val, nil
 }
