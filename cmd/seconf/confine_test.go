@@ -280,6 +280,52 @@ func TestConfine(t *testing.T) {
 	})
 }
 
+// TestConfineWithSettings: the configuration's own selinux_port and
+// selinux_fcontext blocks are committed in the apply that installs the
+// generated module, so the module is written for the port types and labels
+// they give. Written for the root as it was, the first apply granted
+// name_bind on unreserved_port_t (3100 before the block) and managing
+// var_lib_t (all of /var/lib) for a volume the block labels
+// container_file_t; the second apply then rewrote the module and restarted
+// the container.
+func TestConfineWithSettings(t *testing.T) {
+	root := testenv.PolicyRoot(t)
+	cfg := writeFiles(t, map[string]string{"host.hcl": `
+selinux_port "loki" {
+  protocol = "tcp"
+  port     = 3100
+  type     = "http_port_t"
+}
+selinux_fcontext "loki_data" {
+  path = "/var/lib/loki(/.*)?"
+  type = "container_file_t"
+}
+container "loki" {
+  image   = "docker.io/grafana/loki:3.0.0"
+  confine = true
+  publish = ["3100:3100"]
+  volume {
+    source = "/var/lib/loki"
+    target = "/loki"
+  }
+}
+`})
+	args := confineArgs(t, root, cfg)
+	// Before the first apply, as that apply writes it.
+	if show := mustSeconf(t, 0, append([]string{"policy", "show", "container.loki"}, args...)...); !strings.Contains(show, "allow seconf_loki_t http_port_t:tcp_socket name_bind;") || strings.Contains(show, "unreserved_port_t") {
+		t.Errorf("the module does not bind 3100 as selinux_port.loki types it (http_port_t):\n%s", show)
+	}
+	mustSeconf(t, 0, append([]string{"apply"}, args...)...)
+	_, polPath := readPolicy(t, root)
+	const typ = "seconf_loki_t"
+	if got := sesearch(t, polPath, "-s", typ, "-t", "var_lib_t", "-c", "file", "-p", "write"); strings.TrimSpace(got) != "" {
+		t.Errorf("writes var_lib_t files, the label /var/lib/loki had before the block:\n%s", got)
+	}
+	if out := mustSeconf(t, 0, append([]string{"apply"}, args...)...); !strings.Contains(out, "No changes") {
+		t.Errorf("second apply changed something:\n%s", out)
+	}
+}
+
 // seed is the random declarations' seed: fixed, so that a failure repeats;
 // SECONF_CONFINE_SEED tries others.
 func seed(t *testing.T) uint64 {

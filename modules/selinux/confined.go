@@ -1,7 +1,9 @@
 package selinux
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"sort"
@@ -42,21 +44,24 @@ func Confined(h *host.Host, cfg *config.Config) ([]Generated, hcl.Diagnostics) {
 		return nil, nil
 	}
 	first := cs[0].AttrRange("confine")
-	r, err := readRoot(h)
+	r, err := readRoot(h, cfg)
 	if err != nil {
 		return nil, engine.FromError(&first, "Cannot confine containers", err)
 	}
 	return generate(h, cfg, cs, r)
 }
 
-// root is what a generated module is written from besides the declaration.
+// root is what a generated module is written from besides the declaration:
+// the root's policy and file contexts as the apply leaves them, that is
+// with the configuration's selinux_port and selinux_fcontext blocks,
+// committed in the same apply as the module.
 type root struct {
 	flavor confine.Flavor
-	pol    *policydb.Policy
+	pol    confine.Policy
 	fc     *filecontexts.Set
 }
 
-func readRoot(h *host.Host) (*root, error) {
+func readRoot(h *host.Host, cfg *config.Config) (*root, error) {
 	st := openStore(h.FS)
 	// The root's files are data, perhaps hostile: read with bounds, and
 	// parsed by readers written for untrusted input.
@@ -72,10 +77,13 @@ func readRoot(h *host.Host) (*root, error) {
 		return nil, fmt.Errorf("read the store's policy: %w; confine = true needs the root's policy store", err)
 	}
 	r := &root{}
-	if r.pol, err = policydb.Parse(data); err != nil {
+	pol, err := policydb.Parse(data)
+	if err != nil {
 		return nil, fmt.Errorf("read the root's policy: %w", err)
 	}
-	if r.fc, err = filecontexts.Open(read, filecontexts.PolicyFile(st.name)); err != nil {
+	r.pol = withPorts(pol, cfg.Ports)
+	fcPath := filecontexts.PolicyFile(st.name)
+	if r.fc, err = filecontexts.Open(withFContexts(read, fcPath, cfg.FContexts, mlsPolicy(pol)), fcPath); err != nil {
 		return nil, fmt.Errorf("read the root's file contexts: %w", err)
 	}
 	headers, err := confine.ReadHeaders(host.DevelInclude)
@@ -88,11 +96,104 @@ func readRoot(h *host.Host) (*root, error) {
 	return r, nil
 }
 
+// plannedPorts is the root's policy with the configuration's selinux_port
+// blocks: committed with the generated module, they decide the type of
+// their ports by the time the container binds them (a port of the policy
+// narrower than the block's range still wins, as in the kernel's order).
+type plannedPorts struct {
+	*policydb.Policy
+	ports []*config.Port
+}
+
+func withPorts(pol *policydb.Policy, ports []*config.Port) confine.Policy {
+	if len(ports) == 0 {
+		return pol
+	}
+	return plannedPorts{Policy: pol, ports: ports}
+}
+
+func (p plannedPorts) PortType(proto string, port int) (string, bool) {
+	var best *config.Port
+	for _, b := range p.ports {
+		if b.Protocol == proto && port >= b.Low && port <= b.High && (best == nil || b.High-b.Low < best.High-best.Low) {
+			best = b
+		}
+	}
+	if best == nil {
+		return p.Policy.PortType(proto, port)
+	}
+	for _, pc := range p.Policy.PortCons() {
+		if pc.Protocol == proto && port >= pc.Low && port <= pc.High {
+			if pc.High-pc.Low < best.High-best.Low {
+				return pc.Context.Type, true
+			}
+			break
+		}
+	}
+	return best.Type, true
+}
+
+func (p plannedPorts) PortCons() []policydb.PortCon {
+	out := make([]policydb.PortCon, 0, len(p.ports))
+	for _, b := range p.ports {
+		out = append(out, policydb.PortCon{Protocol: b.Protocol, Low: b.Low, High: b.High, Context: policydb.Context{User: "system_u", Role: "object_r", Type: b.Type}})
+	}
+	return append(out, p.Policy.PortCons()...)
+}
+
+// mlsPolicy says whether the policy's contexts carry a range, as the
+// contexts semanage writes then do.
+func mlsPolicy(pol *policydb.Policy) bool {
+	pcs := pol.PortCons()
+	return len(pcs) == 0 || pcs[0].Context.Range != ""
+}
+
+// withFContexts reads the root's file contexts as the apply leaves them:
+// the local rules and equivalences of the configuration's selinux_fcontext
+// blocks follow the root's own (a later line wins among equals), as
+// semanage writes them in the same commit as the generated module.
+func withFContexts(read func(string) ([]byte, error), fcPath string, fcs []*config.FContext, mls bool) func(string) ([]byte, error) {
+	var local, subs strings.Builder
+	for _, f := range fcs {
+		if f.Equal != "" {
+			fmt.Fprintf(&subs, "%s %s\n", f.Path, f.Equal)
+			continue
+		}
+		ctx := "system_u:object_r:" + f.Type
+		if mls {
+			ctx += ":s0"
+		}
+		if ft := fileTypeFields[f.FileType][0]; ft != "" {
+			fmt.Fprintf(&local, "%s\t%s\t%s\n", f.Path, ft, ctx)
+		} else {
+			fmt.Fprintf(&local, "%s\t%s\n", f.Path, ctx)
+		}
+	}
+	extra := map[string]string{fcPath + ".local": local.String(), fcPath + ".subs": subs.String()}
+	return func(name string) ([]byte, error) {
+		data, err := read(name)
+		add := extra[name]
+		if add == "" {
+			return data, err
+		}
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				return nil, err
+			}
+			data = nil
+		}
+		if len(data) > 0 && data[len(data)-1] != '\n' {
+			data = append(data, '\n')
+		}
+		return append(data[:len(data):len(data)], add...), nil
+	}
+}
+
 // ContainerInput is what the module of container c is (or would be)
 // written from: for seconf policy avc, which reads denials against the
 // container's volumes and their labels.
 func ContainerInput(h *host.Host, cfg *config.Config, c *config.Container) (confine.Input, error) {
-	r, err := readRoot(h)
+	r, err := readRoot(h, cfg)
 	if err != nil {
 		return confine.Input{}, err
 	}
