@@ -499,6 +499,31 @@ file "conf" {
 		t.Errorf("label drift:\n%s", out)
 	}
 
+	// With the selinux_fcontext plan advises in the same configuration, the
+	// first plan no longer advises it: it is committed with the label.
+	const cache = `
+directory "cache" {
+  path         = "/srv/cache"
+  selinux_type = "tmp_t"
+}
+`
+	const rule = `
+selinux_fcontext "cache" {
+  path = "/srv/cache(/.*)?"
+  type = "tmp_t"
+}
+`
+	for _, tc := range []struct {
+		hcl    string
+		advice bool
+	}{{cache, true}, {cache + rule, false}} {
+		fresh := testenv.PolicyRoot(t)
+		out = mustSeconf(t, 2, "plan", "--detailed-exitcode", "--root", fresh, writeFiles(t, map[string]string{"host.hcl": tc.hcl}))
+		if got := strings.Contains(out, `selinux_fcontext { path = "/srv/cache(/.*)?", type = "tmp_t" }`); got != tc.advice {
+			t.Errorf("advises the selinux_fcontext: %v, want %v:\n%s", got, tc.advice, out)
+		}
+	}
+
 	bare := filesRoot(t)
 	out = mustSeconf(t, 0, "plan", "--root", bare, cfg)
 	if !strings.Contains(out, "carries no SELinux labels") {

@@ -7,6 +7,7 @@ import (
 	"path"
 	"strings"
 
+	"seconf/config"
 	"seconf/host"
 	"seconf/modules/selinux/filecontexts"
 )
@@ -14,10 +15,14 @@ import (
 // labeller decides the label a file or directory with selinux_type gets,
 // and whether the policy's file contexts would keep it through a relabel.
 type labeller struct {
-	h      *host.Host
-	set    *filecontexts.Set // nil: the root has no policy to ask
-	loaded bool
-	err    error
+	h *host.Host
+	// rules are the configuration's selinux_fcontext blocks, committed in
+	// the same apply: whether a relabel keeps a type is judged with them.
+	rules   []filecontexts.Local
+	set     *filecontexts.Set // nil: the root has no policy to ask
+	planned *filecontexts.Set // set with rules, or set when there are none
+	loaded  bool
+	err     error
 }
 
 // policyType is SELINUXTYPE in the root's /etc/selinux/config (the last
@@ -41,7 +46,14 @@ func (l *labeller) contexts() *filecontexts.Set {
 	if !l.loaded {
 		l.loaded = true
 		if t := policyType(l.h); t != "" {
-			l.set, l.err = filecontexts.Open(l.h.FS.ReadFile, filecontexts.PolicyFile(t))
+			pf := filecontexts.PolicyFile(t)
+			l.set, l.err = filecontexts.Open(l.h.FS.ReadFile, pf)
+			l.planned = l.set
+			if l.err == nil && len(l.rules) > 0 {
+				// Only the type of a planned rule is asked for, never its
+				// level: MLS or not makes no difference here.
+				l.planned, l.err = filecontexts.Open(filecontexts.WithLocal(l.h.FS.ReadFile, pf, l.rules, false), pf)
+			}
 		}
 	}
 	return l.set
@@ -67,8 +79,13 @@ func (l *labeller) label(p string, dir bool, typ string) (want string, kept bool
 			ft = filecontexts.Directory
 		}
 		if c, ok := set.Lookup(p, ft); ok {
-			base, policy = c, c.Type
-			kept = c.Type == typ
+			base = c
+		}
+		if l.planned != nil {
+			if c, ok := l.planned.Lookup(p, ft); ok {
+				policy = c.Type
+				kept = c.Type == typ
+			}
 		}
 	}
 	if !l.h.FS.Labelled(p) {
@@ -106,4 +123,19 @@ func regexpQuote(p string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// localRules are the configuration's selinux_fcontext blocks as the rules
+// semanage will add; a file type seconf does not know is left to the
+// selinux provider, which refuses it.
+func localRules(fcs []*config.FContext) []filecontexts.Local {
+	var out []filecontexts.Local
+	for _, f := range fcs {
+		field, ok := filecontexts.Fields[f.FileType]
+		if !ok && f.Equal == "" {
+			continue
+		}
+		out = append(out, filecontexts.Local{Path: f.Path, Field: field, Type: f.Type, Equal: f.Equal})
+	}
+	return out
 }

@@ -1,9 +1,7 @@
 package selinux
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"sort"
@@ -83,7 +81,7 @@ func readRoot(h *host.Host, cfg *config.Config) (*root, error) {
 	}
 	r.pol = withPorts(pol, cfg.Ports)
 	fcPath := filecontexts.PolicyFile(st.name)
-	if r.fc, err = filecontexts.Open(withFContexts(read, fcPath, cfg.FContexts, mlsPolicy(pol)), fcPath); err != nil {
+	if r.fc, err = filecontexts.Open(filecontexts.WithLocal(read, fcPath, localRules(cfg.FContexts), mlsPolicy(pol)), fcPath); err != nil {
 		return nil, fmt.Errorf("read the root's file contexts: %w", err)
 	}
 	headers, err := confine.ReadHeaders(host.DevelInclude)
@@ -148,45 +146,14 @@ func mlsPolicy(pol *policydb.Policy) bool {
 	return len(pcs) == 0 || pcs[0].Context.Range != ""
 }
 
-// withFContexts reads the root's file contexts as the apply leaves them:
-// the local rules and equivalences of the configuration's selinux_fcontext
-// blocks follow the root's own (a later line wins among equals), as
-// semanage writes them in the same commit as the generated module.
-func withFContexts(read func(string) ([]byte, error), fcPath string, fcs []*config.FContext, mls bool) func(string) ([]byte, error) {
-	var local, subs strings.Builder
+// localRules are the configuration's selinux_fcontext blocks as the
+// rules semanage will add.
+func localRules(fcs []*config.FContext) []filecontexts.Local {
+	out := make([]filecontexts.Local, 0, len(fcs))
 	for _, f := range fcs {
-		if f.Equal != "" {
-			fmt.Fprintf(&subs, "%s %s\n", f.Path, f.Equal)
-			continue
-		}
-		ctx := "system_u:object_r:" + f.Type
-		if mls {
-			ctx += ":s0"
-		}
-		if ft := fileTypeFields[f.FileType][0]; ft != "" {
-			fmt.Fprintf(&local, "%s\t%s\t%s\n", f.Path, ft, ctx)
-		} else {
-			fmt.Fprintf(&local, "%s\t%s\n", f.Path, ctx)
-		}
+		out = append(out, filecontexts.Local{Path: f.Path, Field: fileTypeFields[f.FileType][0], Type: f.Type, Equal: f.Equal})
 	}
-	extra := map[string]string{fcPath + ".local": local.String(), fcPath + ".subs": subs.String()}
-	return func(name string) ([]byte, error) {
-		data, err := read(name)
-		add := extra[name]
-		if add == "" {
-			return data, err
-		}
-		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) {
-				return nil, err
-			}
-			data = nil
-		}
-		if len(data) > 0 && data[len(data)-1] != '\n' {
-			data = append(data, '\n')
-		}
-		return append(data[:len(data):len(data)], add...), nil
-	}
+	return out
 }
 
 // ContainerInput is what the module of container c is (or would be)

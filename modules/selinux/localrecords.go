@@ -60,12 +60,16 @@ func newLocalRecords() *localRecords {
 	return &localRecords{Booleans: map[string]bool{}, FContexts: map[fcKey]string{}, Ports: map[portKey]string{}}
 }
 
-// fileTypeFields maps config's file types to the file_contexts field and
-// semanage's -f letter.
-var fileTypeFields = map[string][2]string{
-	"all": {"", "a"}, "file": {"--", "f"}, "directory": {"-d", "d"}, "symlink": {"-l", "l"},
-	"socket": {"-s", "s"}, "pipe": {"-p", "p"}, "block": {"-b", "b"}, "char": {"-c", "c"},
-}
+// fileTypeFields maps config's file types to the file_contexts field
+// (filecontexts.Fields) and semanage's -f letter.
+var fileTypeFields = func() map[string][2]string {
+	letters := map[string]string{"all": "a", "file": "f", "directory": "d", "symlink": "l", "socket": "s", "pipe": "p", "block": "b", "char": "c"}
+	out := map[string][2]string{}
+	for name, field := range filecontexts.Fields {
+		out[name] = [2]string{field, letters[name]}
+	}
+	return out
+}()
 
 func fileTypeOfField(f string) (string, bool) {
 	for name, v := range fileTypeFields {
