@@ -217,3 +217,31 @@ func TestParseCache(t *testing.T) {
 		t.Errorf("plan after an edit, with the old cache:\n%s", out)
 	}
 }
+
+// TestOlderPodmanOptions: an option podman run has had only since 4.4 or
+// later is refused at its line on a root whose podman has no quadlet
+// generator (so is older than 4.4), where the unit would fail at its first
+// start; a root with the generator, or without podman yet, takes it.
+func TestOlderPodmanOptions(t *testing.T) {
+	cfg := writeFiles(t, map[string]string{"host.hcl": "container \"db\" {\n  image              = \"docker.io/library/postgres:16\"\n  selinux_type       = \"container_t\"\n  allow_unconfined   = true\n  health_startup_cmd = \"pg_isready\"\n  notify             = \"healthy\"\n}\n"})
+	old := t.TempDir()
+	writeAt(t, old, "/usr/bin/podman", "")
+	_, errs, code := seconf(t, "plan", "--root", old, cfg)
+	for _, want := range []string{"host.hcl line 5", "health_startup_cmd needs podman 4.4", "host.hcl line 6", "notify needs podman 5.0"} {
+		if code != 1 || !strings.Contains(errs, want) {
+			t.Errorf("old podman: exit %d, want 1 with %q:\n%s", code, want, errs)
+		}
+	}
+	if st, err := os.Stat(filepath.Join(old, "etc/systemd/system/db.service")); err == nil {
+		t.Errorf("a unit was written: %v", st.Mode())
+	}
+	withQuadlet := t.TempDir()
+	writeAt(t, withQuadlet, "/usr/bin/podman", "")
+	writeAt(t, withQuadlet, "/usr/libexec/podman/quadlet", "")
+	noPodman := t.TempDir()
+	for name, root := range map[string]string{"quadlet": withQuadlet, "no podman yet": noPodman} {
+		if _, errs, code := seconf(t, "plan", "--root", root, cfg); code != 0 {
+			t.Errorf("%s: exit %d:\n%s", name, code, errs)
+		}
+	}
+}

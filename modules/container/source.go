@@ -123,6 +123,10 @@ func (s Source) Units(_ context.Context, cfg *config.Config, h *host.Host) ([]*u
 		if h != nil {
 			diags = append(diags, onHost(h, c)...)
 		}
+		if d := olderPodman(h, q, c); d.HasErrors() {
+			diags = append(diags, d...)
+			continue
+		}
 		out = append(out, u)
 	}
 	return out, diags
