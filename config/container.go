@@ -220,7 +220,15 @@ func (l *loader) checkConfinedNames() {
 	}
 }
 
-const confineAdvice = "Give the container its own SELinux type instead: confine = true (seconf generates a type allowed what the block declares), or a selinux_module that declares one (container_domain_template) and selinux_type on the container. If you really mean it, set allow_unconfined = true."
+// confineAdvice is what to do instead of what was refused: a type of the
+// container's own, unless it has one already (confine = true), which no
+// type makes safe.
+func confineAdvice(c *Container) string {
+	if c.Confine {
+		return "confine = true does not make this safe: it reaches past any SELinux type, the generated one too. If you really mean it, set allow_unconfined = true."
+	}
+	return "Give the container its own SELinux type instead: confine = true (seconf generates a type allowed what the block declares), or a selinux_module that declares one (container_domain_template) and selinux_type on the container. If you really mean it, set allow_unconfined = true."
+}
 
 // checkConfinement refuses the usual ways of switching SELinux off for a
 // container, unless the block opts in explicitly.
@@ -230,7 +238,7 @@ func (l *loader) checkConfinement(c *Container) {
 	}
 	refuse := func(attr, what string) {
 		rng := c.AttrRange(attr)
-		l.errorf(&rng, "Unconfined container refused", "container %q: %s. %s", c.Name, what, confineAdvice)
+		l.errorf(&rng, "Unconfined container refused", "container %q: %s. %s", c.Name, what, confineAdvice(c))
 	}
 	if c.Privileged {
 		refuse("privileged", "privileged = true turns SELinux (and most other confinement) off for the container")
@@ -248,7 +256,7 @@ func (l *loader) checkConfinement(c *Container) {
 			flag := map[string]string{RelabelShared: ":z", RelabelPrivate: ":Z"}[v.Relabel]
 			l.errorf(&rng, "Relabelling a system directory refused",
 				"container %q: relabel = %q (%s) would relabel %s (system directory %s) for containers and break the host services that use it (logrotate, log scanners, ...). Use relabel = \"none\". %s",
-				c.Name, v.Relabel, flag, v.Source, d, confineAdvice)
+				c.Name, v.Relabel, flag, v.Source, d, confineAdvice(c))
 		}
 	}
 }

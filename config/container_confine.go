@@ -174,7 +174,7 @@ func (l *loader) checkOptionConfinement(c *Container) {
 	}
 	refuse := func(attr, what string) {
 		rng := c.AttrRange(attr)
-		l.errorf(&rng, "Unconfined container refused", "container %q: %s. %s", c.Name, what, confineAdvice)
+		l.errorf(&rng, "Unconfined container refused", "container %q: %s. %s", c.Name, what, confineAdvice(c))
 	}
 	o := c.Options
 	if o["security_label_disable"].Bool {
@@ -228,7 +228,7 @@ func (l *loader) checkOptionConfinement(c *Container) {
 		if f, ok := m.relabels(); ok && IsSystemDir(path.Clean(src)) {
 			rng := c.AttrRange(fmt.Sprintf("mount[%d]", i))
 			l.errorf(&rng, "Relabelling a system directory refused",
-				"container %q: %s would relabel or chown %s for containers and break the host services that use it. Drop it. %s", c.Name, f, src, confineAdvice)
+				"container %q: %s would relabel or chown %s for containers and break the host services that use it. Drop it. %s", c.Name, f, src, confineAdvice(c))
 		}
 	}
 }

@@ -318,3 +318,18 @@ container "c" {
 		t.Errorf("a sensitive variable's bad value: %v", diags)
 	}
 }
+
+// TestConfineAdvice: a refusal does not tell a container that already has
+// a type of its own (confine = true) to get one.
+func TestConfineAdvice(t *testing.T) {
+	for _, confine := range []bool{false, true} {
+		dir := write(t, map[string]string{"host.hcl": fmt.Sprintf("container \"c\" {\n  image = \"i\"\n  confine = %v\n  add_capability = [\"SYS_ADMIN\"]\n}\n", confine)})
+		_, _, diags := Load([]string{dir}, Options{})
+		if !diags.HasErrors() || diags[0].Summary != "Unconfined container refused" {
+			t.Fatalf("confine = %v: %v", confine, diags)
+		}
+		if advises := strings.Contains(diags[0].Detail, "Give the container its own SELinux type"); advises == confine {
+			t.Errorf("confine = %v: %s", confine, diags[0].Detail)
+		}
+	}
+}
