@@ -83,7 +83,9 @@ func writePaths(extra []string) string {
 	for _, p := range extra {
 		if !seen[p] && path.IsAbs(p) {
 			seen[p] = true
-			out = append(out, "-"+unitfile.Specifiers(p))
+			// One word each: systemd splits the list on whitespace and
+			// unquotes each word (a file block's directory may hold a space).
+			out = append(out, unitfile.Quote("-"+unitfile.Specifiers(p)))
 		}
 	}
 	return strings.Join(out, " ")

@@ -52,6 +52,8 @@ var renderCases = []struct {
 		Seconf: `/opt/my tools/se%conf$1`,
 		Paths:  []string{`/srv/conf "quoted"/a\b`, "/-dash"},
 		Every:  time.Minute,
+		// Directories of file blocks: ReadWritePaths= splits on spaces.
+		Writes: []string{"/srv/my app/x%i$y", `/srv/q"uo\te`},
 	}},
 }
 
