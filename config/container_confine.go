@@ -23,6 +23,9 @@ var hostDiskDevices = []string{
 	"/dev/sd", "/dev/hd", "/dev/vd", "/dev/xvd", "/dev/nvme", "/dev/mmcblk", "/dev/dm-", "/dev/md",
 	"/dev/loop", "/dev/nbd", "/dev/rbd", "/dev/zd", "/dev/sg", "/dev/bsg", "/dev/mapper/", "/dev/disk/",
 	"/dev/mem", "/dev/kmem", "/dev/port", "/dev/cpu/", "/dev/vfio",
+	// udev's links by number to every block device (podman follows links),
+	// and the block devices that hold memory or flash.
+	"/dev/block/", "/dev/pmem", "/dev/dax", "/dev/ram", "/dev/zram", "/dev/mtd", "/dev/ubi",
 }
 
 // hostSecrets are files podman would read as root on the container's
@@ -147,9 +150,9 @@ func ParseMount(s string) (MountSpec, error) {
 	return m, nil
 }
 
-// relabels reports the first field of a mount that relabels or chowns its
+// Relabels reports the first field of a mount that relabels or chowns its
 // source: relabel=, z, Z, U, chown.
-func (m MountSpec) relabels() (string, bool) {
+func (m MountSpec) Relabels() (string, bool) {
 	for _, f := range m.Fields {
 		k, v, _ := strings.Cut(f, "=")
 		switch {
@@ -225,7 +228,12 @@ func (l *loader) checkOptionConfinement(c *Container) {
 			continue
 		}
 		src, _, _ := m.Source()
-		if f, ok := m.relabels(); ok && IsSystemDir(path.Clean(src)) {
+		sys := IsSystemDir(path.Clean(src))
+		if m.Type == "glob" {
+			// Every match is mounted, and relabelled.
+			_, sys = GlobSystemPath(src)
+		}
+		if f, ok := m.Relabels(); ok && sys {
 			rng := c.AttrRange(fmt.Sprintf("mount[%d]", i))
 			l.errorf(&rng, "Relabelling a system directory refused",
 				"container %q: %s would relabel or chown %s for containers and break the host services that use it. Drop it. %s", c.Name, f, src, confineAdvice(c))

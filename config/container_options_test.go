@@ -126,12 +126,21 @@ func TestLoadOptionErrors(t *testing.T) {
 		{"all capabilities", ctr("  add_capability = [\"all\"]\n"), "Unconfined container refused", 3, true},
 		{"host disk", ctr("  add_device = [\"/dev/fuse\", \"/dev/nvme0n1:/dev/xvda\"]\n"), "Unconfined container refused", 3, true},
 		{"host memory", ctr("  add_device = [\"/dev/mem\"]\n"), "Unconfined container refused", 3, true},
+		// udev's /dev/block/MAJ:MIN links name every disk; podman follows them.
+		{"host disk by number", ctr("  add_device = [\"/dev/block/8:0\"]\n"), "Unconfined container refused", 3, true},
+		{"persistent memory", ctr("  add_device = [\"/dev/pmem0\"]\n"), "Unconfined container refused", 3, true},
+		{"ram disk", ctr("  add_device = [\"/dev/ram0\"]\n"), "Unconfined container refused", 3, true},
 		{"shadow as environment", ctr("  environment_file = [\"/etc/shadow\"]\n"), "Unconfined container refused", 3, true},
 		{"log into cron", ctr("  log_driver = \"k8s-file\"\n  log_opt = [\"path=/etc/cron.d/x\"]\n"), "Unconfined container refused", 4, true},
 		{"health logs into /usr", ctr("  health_log_destination = \"/usr/lib\"\n"), "Unconfined container refused", 3, true},
 		{"mount relabels a system directory", ctr("  mount = [\"type=bind,source=/var/log,destination=/l,relabel=private\"]\n"), "Relabelling a system directory refused", 3, true},
 		{"mount Z on /etc", ctr("  mount = [\"type=bind,src=/etc,dst=/e,Z\"]\n"), "Relabelling a system directory refused", 3, true},
 		{"mount chown of /home", ctr("  mount = [\"type=bind,source=/home,destination=/h,U\"]\n"), "Relabelling a system directory refused", 3, true},
+		// A glob mount relabels every match: a pattern is refused when it
+		// may match a system directory.
+		{"glob relabels the top level", ctr("  mount = [\"type=glob,source=/*,destination=/x,relabel=shared\"]\n"), "Relabelling a system directory refused", 3, true},
+		{"glob spells /etc", ctr("  mount = [\"type=glob,source=/[e]tc,destination=/x,Z\"]\n"), "Relabelling a system directory refused", 3, true},
+		{"glob under /var", ctr("  mount = [\"type=glob,source=/var/l?g,destination=/x,z\"]\n"), "Relabelling a system directory refused", 3, true},
 		{"podman_args privileged", ctr("  podman_args = [\"--memory=1g\", \"--privileged\"]\n"), "Option refused in podman_args", 3, false},
 		{"podman_args security-opt", ctr("  podman_args = [\"--security-opt=label=disable\"]\n"), "Option refused in podman_args", 3, false},
 		{"podman_args value apart", ctr("  podman_args = [\"--memory\", \"1g\"]\n"), "Option refused in podman_args", 3, false},

@@ -62,6 +62,53 @@ func SystemPath(p string) (string, bool) {
 	return "", false
 }
 
+// GlobSystemPath reports whether a glob pattern (podman's type=glob mount
+// source, read as filepath.Glob reads it) may match a system directory or a
+// path in a system tree, however spelled, and names the entry it may hit.
+// A pattern is matched component by component against the table and the
+// aliases: /* matches /etc, /[e]tc is /etc, /var/l?g is /var/log. A pattern
+// that does not parse is taken to match.
+func GlobSystemPath(pattern string) (string, bool) {
+	parts := strings.Split(strings.TrimPrefix(path.Clean("/"+pattern), "/"), "/")
+	// matches reports whether the pattern's first components match all of
+	// entry's (exact: as many components as entry has).
+	matches := func(entry string, exact bool) bool {
+		comps := strings.Split(strings.TrimPrefix(entry, "/"), "/")
+		if entry == "/" {
+			comps = nil
+		}
+		if len(parts) < len(comps) || exact && len(parts) != len(comps) {
+			return false
+		}
+		for i, c := range comps {
+			ok, err := path.Match(parts[i], c)
+			if err != nil {
+				return true
+			}
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}
+	for _, t := range systemTrees {
+		if matches(t, false) {
+			return t, true
+		}
+	}
+	for _, a := range aliases {
+		if matches(a[0], false) {
+			return a[1], true
+		}
+	}
+	for _, d := range systemDirs {
+		if matches(d, true) {
+			return d, true
+		}
+	}
+	return "", false
+}
+
 // IsSystemDir reports whether relabelling p for a container is refused.
 func IsSystemDir(p string) bool {
 	_, ok := SystemPath(p)

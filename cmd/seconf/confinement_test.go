@@ -38,6 +38,8 @@ func TestConfinementCannotBeArguedAway(t *testing.T) {
 		{"relabel /var/run", ctr(vol("/var/run/app")), "/run"},
 		{"relabel /var/lib/selinux", ctr(vol("/var/lib/selinux")), "/var/lib/selinux"},
 		{"relabel /etc through a symlink", ctr(vol("/srv-etc/app")), "/etc"},
+		{"mount relabels /etc through a symlink", ctr("  mount = [\"type=bind,source=/srv-etc/app,destination=/x,relabel=shared\"]\n"), "/etc"},
+		{"glob mount matches /etc through a symlink", ctr("  mount = [\"type=glob,source=/srv-e*,destination=/x,Z\"]\n"), "/etc"},
 		{"mount over /etc", "mount \"m\" {\n  what = \"/dev/sdb1\"\n  where = \"/etc/app\"\n}\n", "/etc"},
 		{"mount over /usr/lib", "mount \"m\" {\n  what = \"/dev/sdb1\"\n  where = \"/lib/x\"\n}\n", "/usr"},
 		{"mount context on /var/log", "mount \"m\" {\n  what = \"/dev/sdb1\"\n  where = \"/var/log\"\n  selinux_context = \"system_u:object_r:container_file_t:s0\"\n}\n", "/var/log"},

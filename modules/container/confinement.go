@@ -2,7 +2,9 @@ package container
 
 import (
 	"encoding/json"
+	"fmt"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -44,8 +46,65 @@ func onHost(h *host.Host, c *config.Container) hcl.Diagnostics {
 				"container %q: %s is %s on this host, inside the system directory %s; relabelling it for a container breaks the host services that use it. Use relabel = \"none\".", c.Name, v.Source, path.Clean(rel), d))
 		}
 	}
+	diags = append(diags, mountsOnHost(h, c)...)
 	if c.Engine == "docker" {
 		diags = append(diags, dockerLabels(h, c)...)
+	}
+	return diags
+}
+
+// hostPath is a path of the root resolved there (symlinks inside the root),
+// spelled as on the host.
+func hostPath(h *host.Host, p string) (string, error) {
+	real, err := h.FS.Path(p)
+	if err != nil {
+		return "", err
+	}
+	if h.Root == "/" {
+		return real, nil
+	}
+	return "/" + strings.TrimPrefix(strings.TrimPrefix(real, h.Root), "/"), nil
+}
+
+// mountsOnHost holds the relabelling mount entries to what the volumes are
+// held to: a bind source, or any match of a glob source, that the root
+// resolves through a symlink into a system directory is that directory.
+func mountsOnHost(h *host.Host, c *config.Container) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for i, s := range c.Options["mount"].List {
+		m, err := config.ParseMount(s)
+		if err != nil || m.Type != "bind" && m.Type != "glob" {
+			continue
+		}
+		f, relabels := m.Relabels()
+		if !relabels {
+			continue
+		}
+		src, _, _ := m.Source()
+		sources := []string{src}
+		if m.Type == "glob" {
+			root := strings.TrimSuffix(h.Root, "/")
+			matches, err := filepath.Glob(root + path.Clean("/"+src))
+			if err != nil {
+				continue
+			}
+			sources = sources[:0]
+			for _, mt := range matches {
+				sources = append(sources, "/"+strings.TrimPrefix(strings.TrimPrefix(mt, root), "/"))
+			}
+		}
+		for _, p := range sources {
+			rel, err := hostPath(h, p)
+			if err != nil {
+				continue
+			}
+			if d, sys := config.SystemPath(rel); sys {
+				rng := c.AttrRange(fmt.Sprintf("mount[%d]", i))
+				diags = append(diags, engine.Errorf(&rng, "Relabelling a system directory refused",
+					"container %q: %s is %s on this host, inside the system directory %s; %s would relabel it for containers and break the host services that use it. Drop it.", c.Name, p, path.Clean(rel), d, f))
+				break
+			}
+		}
 	}
 	return diags
 }
