@@ -81,3 +81,57 @@ func TestConfinementCannotBeArguedAway(t *testing.T) {
 		}
 	})
 }
+
+// TestTypeUnconfinedByAnyModule: a module of the configuration that makes a
+// container's type permissive, or hands it an unconfined domain's powers,
+// is refused whichever module does it, and whether the container names its
+// type or runs as the engines' default (container_t, which no selinux_type
+// names); what the CIL does not say outright is caught in the committed
+// policy, before any unit is written.
+func TestTypeUnconfinedByAnyModule(t *testing.T) {
+	root := testenv.PolicyRoot(t)
+	vars := []string{"--var", "refpolicy_services=" + testenv.RefpolicyServices(t)}
+	base := "../../examples/debian12-container-policy"
+	mustSeconf(t, 0, append(append([]string{"apply", "--root", root}, vars...), base)...)
+	mod := func(cil string) string {
+		return "selinux_module \"evil\" {\n  format  = \"cil\"\n  content = <<-EOT\n    " + cil + "\n  EOT\n}\n"
+	}
+	ctr := func(body string) string {
+		return "container \"c\" {\n  image   = \"docker.io/library/busybox\"\n  quadlet = false\n" + body + "}\n"
+	}
+	before := testenv.Snapshot(t, root)
+	for _, tc := range []struct{ name, hcl, want string }{
+		{"default type made permissive", mod("(typepermissive container_t)") + ctr(""), "permissive"},
+		{"default type made unconfined", mod("(typeattributeset unconfined_domain_type (container_t))") + ctr(""), "unconfined domain"},
+		{"named type given files_unconfined_type", mod("(typeattributeset files_unconfined_type (container_t))") + ctr("  selinux_type = \"container_t\"\n"), "files_unconfined_type"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := writeFiles(t, map[string]string{"host.hcl": tc.hcl})
+			for _, cmd := range []string{"plan", "apply"} {
+				_, errs, code := seconf(t, append(append([]string{cmd, "--root", root}, vars...), base, cfg)...)
+				if code != 1 || !strings.Contains(errs, "host.hcl line ") || !strings.Contains(errs, tc.want) {
+					t.Errorf("%s: exit %d, want 1 saying %q at a line; stderr:\n%s", cmd, code, tc.want, errs)
+				}
+			}
+		})
+	}
+	if after := testenv.Snapshot(t, root); after != before {
+		t.Errorf("a refused configuration changed the root:\n%s", testenv.Diff(before, after))
+	}
+
+	// Through an attribute of the module's own, which the CIL alone does
+	// not show: the committed policy says it.
+	cfg := writeFiles(t, map[string]string{"host.hcl": mod("(type evil_t) (roletype system_r evil_t) (typeattributeset domain (evil_t)) (typeattributeset container_domain (evil_t)) (typeattribute evil_powers) (typeattributeset evil_powers (evil_t)) (typeattributeset selinux_unconfined_type (evil_powers))") +
+		ctr("  selinux_type = \"evil_t\"\n")})
+	_, errs, code := seconf(t, append(append([]string{"apply", "--root", root}, vars...), base, cfg)...)
+	if code != 1 || !strings.Contains(errs, "selinux_unconfined_type") {
+		t.Errorf("apply: exit %d, want 1 naming selinux_unconfined_type; stderr:\n%s", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(root, "etc/systemd/system/c.service")); !os.IsNotExist(err) {
+		t.Errorf("the unit of a container left unconfined was written (%v)", err)
+	}
+	_, errs, code = seconf(t, append(append([]string{"plan", "--root", root}, vars...), base, cfg)...)
+	if code != 1 || !strings.Contains(errs, "host.hcl line ") || !strings.Contains(errs, "selinux_unconfined_type") {
+		t.Errorf("plan after: exit %d, want 1 naming selinux_unconfined_type at a line; stderr:\n%s", code, errs)
+	}
+}

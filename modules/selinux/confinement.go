@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -25,6 +26,28 @@ const (
 	containerAttr  = "container_domain"
 )
 
+// unconfiningAttrs are the attributes by which refpolicy (and Fedora's
+// policy) hand a domain one of the powers an unconfined domain has, each
+// on its own: every file, device, file system or the kernel, SELinux's
+// own switches, the shadow passwords. unconfined_domain_type is made of
+// them; a container type with any one is as unconfined where it counts.
+var unconfiningAttrs = []string{
+	unconfinedAttr, "files_unconfined_type", "filesystem_unconfined_type", "devices_unconfined_type",
+	"storage_unconfined_type", "kern_unconfined", "selinux_unconfined_type", "dbusd_unconfined",
+	"can_load_policy", "can_setenforce", "can_setsecparam", "can_load_kernmodule", "can_dump_kernel",
+	"can_relabelto_binary_policy", "can_read_shadow_passwords", "can_write_shadow_passwords",
+	"can_relabelto_shadow_passwords",
+}
+
+// unconfinedProblem names the attribute by which t is given unconfined
+// powers, as typeProblem says it.
+func unconfinedProblem(attr string) string {
+	if attr == unconfinedAttr {
+		return "it is an unconfined domain (attribute " + unconfinedAttr + "): SELinux does not confine it"
+	}
+	return "it is given an unconfined domain's powers (attribute " + attr + "): SELinux does not confine it there"
+}
+
 // typeProblem says why type t of pol may not run a container, or "".
 func typeProblem(pol *policydb.Policy, t string) string {
 	switch {
@@ -43,11 +66,61 @@ func typeProblem(pol *policydb.Policy, t string) string {
 	}
 	switch {
 	case attrs[unconfinedAttr]:
-		return "it is an unconfined domain (attribute " + unconfinedAttr + "): SELinux does not confine it"
+		return unconfinedProblem(unconfinedAttr)
 	case !attrs[containerAttr]:
 		return "it is not a container domain (no attribute " + containerAttr + "): podman and docker start containers confined only in container domains"
 	}
+	for _, a := range unconfiningAttrs {
+		if attrs[a] {
+			return unconfinedProblem(a)
+		}
+	}
 	return ""
+}
+
+// defaultProblem is what typeProblem says of the engines' default type
+// that makes it unfit to run a container: permissive or unconfined. A policy
+// without the type (Debian 12's without refpolicy's container module) is
+// the engine's to report when it starts the container.
+func defaultProblem(pol *policydb.Policy, t string) string {
+	if !pol.HasType(t) || pol.IsAttribute(t) {
+		return ""
+	}
+	pr := typeProblem(pol, t)
+	if strings.HasPrefix(pr, "it is permissive") || strings.Contains(pr, "unconfined") {
+		return pr
+	}
+	return ""
+}
+
+// defaultContainerType is the type podman and docker start a container in
+// when it names none: the process context of the root's lxc_contexts, as
+// go-selinux reads it; container_t without one.
+func defaultContainerType(st store) string {
+	data, err := st.fs.ReadFile(path.Join("/etc/selinux", st.name, "contexts/lxc_contexts"))
+	if err != nil {
+		return "container_t"
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || strings.TrimSpace(k) != "process" {
+			continue
+		}
+		parts := strings.Split(strings.Trim(strings.TrimSpace(v), `"`), ":")
+		if len(parts) >= 3 && parts[2] != "" {
+			return parts[2]
+		}
+	}
+	return "container_t"
+}
+
+// containerType is the type c runs as, and whether it is the engines'
+// default (c names none).
+func containerType(st store, c *config.Container) (string, bool) {
+	if c.SELinuxType != "" {
+		return c.SELinuxType, false
+	}
+	return defaultContainerType(st), true
 }
 
 // policyPath is the store's current binary policy.
@@ -82,27 +155,49 @@ func (p *Provider) judgeTypes(env *engine.Env, st store, pending map[string]*pla
 	var diags hcl.Diagnostics
 	var pol *policydb.Policy
 	stamp := ""
+	var ids []string
+	for id := range pending {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
 	for _, c := range env.Config.Containers {
-		t := c.SELinuxType
-		if t == "" || c.AllowUnconfined {
+		if c.AllowUnconfined {
 			continue
 		}
-		if pl := pending[p.typeOwners[t]]; pl != nil {
-			if pl.comp != nil {
+		t, deflt := containerType(st, c)
+		// Any module of this apply may make the type permissive or
+		// unconfined, not only the one that declares it.
+		found := false
+		for _, id := range ids {
+			if pl := pending[id]; pl.comp != nil {
 				if pr := cilUnconfining(pl.comp.cil, t); pr != "" {
-					diags = append(diags, typeDiag(c, pr))
+					diags = append(diags, typeDiag(c, t, deflt, pr+" ("+id+")"))
+					found = true
+					break
 				}
 			}
+		}
+		if found || pending[p.typeOwners[t]] != nil {
 			continue
+		}
+		key := t
+		if deflt {
+			key = "default " + t
 		}
 		rng := c.AttrRange("selinux_type")
 		if stamp == "" {
 			var err error
 			if stamp, err = policyStamp(env.Host, policyPath(st)); err != nil {
+				if deflt {
+					// Nothing named, nothing to hold to a policy that
+					// cannot be read: the engine starts it as it can.
+					stamp = ""
+					continue
+				}
 				return append(diags, engine.Errorf(&rng, "Cannot read the policy", "Cannot read the store's policy to check selinux_type (%v).", err))
 			}
 		}
-		v, ok := cache[t]
+		v, ok := cache[key]
 		if !ok || v.Policy != stamp {
 			if pol == nil {
 				data, err := env.Host.FS.ReadFile(policyPath(st))
@@ -110,14 +205,22 @@ func (p *Provider) judgeTypes(env *engine.Env, st store, pending map[string]*pla
 					pol, err = policydb.Parse(data)
 				}
 				if err != nil {
+					if deflt {
+						pol = nil
+						continue
+					}
 					return append(diags, engine.Errorf(&rng, "Cannot read the policy", "Cannot read the store's policy %s to check selinux_type (%v).", policyPath(st), err))
 				}
 			}
-			v = typeCheck{Policy: stamp, Problem: typeProblem(pol, t)}
+			pr := typeProblem(pol, t)
+			if deflt {
+				pr = defaultProblem(pol, t)
+			}
+			v = typeCheck{Policy: stamp, Problem: pr}
 		}
-		kept[t] = v
+		kept[key] = v
 		if v.Problem != "" {
-			diags = append(diags, typeDiag(c, v.Problem))
+			diags = append(diags, typeDiag(c, t, deflt, v.Problem))
 		}
 	}
 	if err := env.State.SetSection(typesSection, kept); err != nil {
@@ -126,7 +229,12 @@ func (p *Provider) judgeTypes(env *engine.Env, st store, pending map[string]*pla
 	return diags
 }
 
-func typeDiag(c *config.Container, problem string) *hcl.Diagnostic {
+func typeDiag(c *config.Container, t string, deflt bool, problem string) *hcl.Diagnostic {
+	if deflt {
+		rng := c.DeclRange
+		return engine.Errorf(&rng, "SELinux type refused", "container %q names no selinux_type, so the engine runs it as its default type %s: %s. Remove what makes %s so, or give the container a confined type of its own (confine = true, or a selinux_module with container_domain_template); allow_unconfined = true opts out.",
+			c.Name, t, problem, t)
+	}
 	rng := c.AttrRange("selinux_type")
 	if strings.HasPrefix(problem, "the policy has no such type") {
 		return engine.Errorf(&rng, "Unknown SELinux type", "container %q: selinux_type %q: %s, and no selinux_module of this configuration declares it. Declare it in a module (container_domain_template(%s) declares %s_t), or correct the name.",
@@ -136,7 +244,7 @@ func typeDiag(c *config.Container, problem string) *hcl.Diagnostic {
 		c.Name, c.SELinuxType, problem)
 }
 
-var unconfiningSetRe = lazyre.New(`\(\s*typeattributeset\s+` + unconfinedAttr + `\s+\(([^()]*)\)`)
+var unconfiningSetRe = lazyre.New(`\(\s*typeattributeset\s+(` + strings.Join(unconfiningAttrs, "|") + `)\s+\(([^()]*)\)`)
 
 // cilUnconfining finds, in a module of the configuration, the statements
 // that would make type t permissive or unconfined.
@@ -147,9 +255,12 @@ func cilUnconfining(cil []byte, t string) string {
 		return "its module makes it permissive (typepermissive)"
 	}
 	for _, m := range unconfiningSetRe.FindAllSubmatch(cil, -1) {
-		for _, f := range strings.Fields(string(m[1])) {
+		for _, f := range strings.Fields(string(m[2])) {
 			if f == t {
-				return "its module makes it an unconfined domain (" + unconfinedAttr + ")"
+				if string(m[1]) == unconfinedAttr {
+					return "its module makes it an unconfined domain (" + unconfinedAttr + ")"
+				}
+				return "its module gives it an unconfined domain's powers (" + string(m[1]) + ")"
 			}
 		}
 	}
@@ -171,11 +282,15 @@ func (p *Provider) checkCommitted(env *engine.Env) error {
 	if err != nil {
 		return fmt.Errorf("cannot read the committed policy to check the containers' types: %w", err)
 	}
+	st := openStore(env.Host.FS)
 	for _, c := range env.Config.Containers {
-		t := c.SELinuxType
-		if t == "" || c.AllowUnconfined || p.typeOwners[t] == "" {
+		// Every container: a module of this commit may have changed a type
+		// it does not declare (container_t made permissive), the default
+		// one included.
+		if c.AllowUnconfined {
 			continue
 		}
+		t, deflt := containerType(st, c)
 		if pol == nil {
 			data, err := env.Host.FS.ReadFile(policyPath(openStore(env.Host.FS)))
 			if err == nil {
@@ -185,10 +300,19 @@ func (p *Provider) checkCommitted(env *engine.Env) error {
 				return fmt.Errorf("cannot read the committed policy to check the containers' types: %w", err)
 			}
 		}
-		pr := typeProblem(pol, t)
-		cache[t] = typeCheck{Policy: stamp, Problem: pr}
-		if pr != "" {
+		pr, key := typeProblem(pol, t), t
+		if deflt {
+			pr, key = defaultProblem(pol, t), "default "+t
+		}
+		cache[key] = typeCheck{Policy: stamp, Problem: pr}
+		switch {
+		case pr == "":
+		case deflt:
+			problems = append(problems, fmt.Sprintf("container %q: the default type %s: %s", c.Name, t, pr))
+		case p.typeOwners[t] != "":
 			problems = append(problems, fmt.Sprintf("container %q: selinux_type %q (from %s): %s", c.Name, t, p.typeOwners[t], pr))
+		default:
+			problems = append(problems, fmt.Sprintf("container %q: selinux_type %q: %s", c.Name, t, pr))
 		}
 	}
 	if err := env.State.SetSection(typesSection, cache); err != nil {

@@ -38,6 +38,8 @@ func TestCILUnconfining(t *testing.T) {
 	for cil, want := range map[string]string{
 		"(type a_t)\n(typepermissive a_t)\n":                                 "permissive",
 		"(typeattributeset unconfined_domain_type (b_t a_t))\n":              "unconfined",
+		"(typeattributeset files_unconfined_type (a_t))\n":                   "files_unconfined_type",
+		"(typeattributeset can_setenforce (a_t b_t))\n":                      "can_setenforce",
 		"(typeattributeset unconfined_domain_type (b_t))\n(type a_t)\n":      "",
 		"(typeattributeset container_domain (a_t))\n(typepermissive ab_t)\n": "",
 	} {
