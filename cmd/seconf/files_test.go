@@ -205,6 +205,41 @@ func TestFileDriftRestored(t *testing.T) {
 	mustSeconf(t, 0, "plan", "--detailed-exitcode", "--root", root, cfg)
 }
 
+// TestFileDriftOnSharedInode: a file seconf wrote, replaced by a hard link
+// to a file outside the root with the same bytes, is put back without
+// touching that other file: attributes are set on a new file renamed into
+// place, never on an inode someone else's path shares.
+func TestFileDriftOnSharedInode(t *testing.T) {
+	root := filesRoot(t)
+	cfg := writeFiles(t, map[string]string{"host.hcl": filesConfig})
+	mustSeconf(t, 0, "apply", "--root", root, cfg)
+	p := filepath.Join(root, "etc/app/daemon.json")
+	outside := filepath.Join(t.TempDir(), "outside")
+	if err := os.WriteFile(outside, []byte(readAt(t, root, "/etc/app/daemon.json")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(p)
+	if err := os.Link(outside, p); err != nil {
+		t.Skipf("no hard link across the test's directories: %v", err)
+	}
+	out := mustSeconf(t, 2, "plan", "--detailed-exitcode", "--root", root, cfg)
+	if !strings.Contains(out, "update   file.daemon") {
+		t.Errorf("plan:\n%s", out)
+	}
+	mustSeconf(t, 0, "apply", "--root", root, cfg)
+	st, err := os.Stat(outside)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sys := st.Sys().(*syscall.Stat_t); st.Mode().Perm() != 0o600 || sys.Uid != 0 || sys.Gid != 0 || sys.Nlink != 1 {
+		t.Errorf("the file outside the root was changed: mode %v, owner %d:%d, links %d", st.Mode().Perm(), sys.Uid, sys.Gid, sys.Nlink)
+	}
+	if got := statAt(t, root, "/etc/app/daemon.json"); got != (stat{"-rw-r--r--", 7001, 4444}) {
+		t.Errorf("the file in the root is %+v", got)
+	}
+	mustSeconf(t, 0, "plan", "--detailed-exitcode", "--root", root, cfg)
+}
+
 const takeOver = `
 file "daemon" {
   path    = "/etc/docker/daemon.json"

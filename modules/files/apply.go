@@ -114,7 +114,11 @@ func (p *Provider) applyItem(h *host.Host, ch *change) error {
 		if err := h.FS.Mkdir(it.path, it.attrs); err != nil {
 			return err
 		}
-	case ch.write:
+	case ch.write, ch.attrs && !it.dir:
+		// Attributes too go on a new file renamed into place: the path may
+		// now be a hard link to a file outside the root (an inode shared
+		// with another path), and a chmod by path follows a symlink put
+		// there after the check.
 		if err := h.FS.WriteFileAttrs(it.path, it.content, it.attrs); err != nil {
 			return err
 		}
