@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -141,6 +143,75 @@ func TestKillAnywhereConverges(t *testing.T) {
 			}
 			if _, err := os.Stat(filepath.Join(root, "etc/systemd/system/faulty.service")); err == nil {
 				t.Error("unit left behind: seconf lost ownership of it")
+			}
+		})
+	}
+}
+
+// TestKillDuringUpdateConverges kills (with its process group) an apply that
+// updates a module seconf installed before, on either side of the commit,
+// then reruns with the same configuration, another one, or the block gone:
+// each converges, and seconf still owns the module. A claim that forgot the
+// copy it replaced left, when the commit never happened, a module every
+// later plan refused as someone else's.
+func TestKillDuringUpdateConverges(t *testing.T) {
+	bin := buildSeconf(t)
+	v := func(n int) string {
+		extra := ""
+		for i := 2; i <= n; i++ {
+			extra += fmt.Sprintf("type seconf_fault_v%d_t;\n", i)
+		}
+		return faultTE + extra
+	}
+	for _, tc := range []struct {
+		name  string
+		gone  bool   // kill once semodule has finished, else as soon as it runs
+		rerun string // the configuration's module source at the rerun; "" removes the block
+	}{
+		{"before the commit, same configuration", false, v(2)},
+		{"before the commit, block removed", false, ""},
+		{"after the commit, configuration changed again", true, v(3)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := testenv.PolicyRoot(t)
+			cfg := writeFiles(t, map[string]string{"host.hcl": faultHCL, "seconf_fault.te": v(1)})
+			mustSeconf(t, 0, "apply", "--root", root, cfg)
+			os.WriteFile(filepath.Join(cfg, "seconf_fault.te"), []byte(v(2)), 0o644)
+			proc, err := os.StartProcess(bin, []string{bin, "apply", "--root", root, cfg},
+				&os.ProcAttr{Files: []*os.File{nil, nil, nil}, Sys: &syscall.SysProcAttr{Setpgid: true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(3 * time.Minute)
+			seen := false
+			for time.Now().Before(deadline) {
+				has := slices.Contains(children(proc.Pid), "semodule")
+				seen = seen || has
+				if seen && (!tc.gone || !has) {
+					break
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+			syscall.Kill(-proc.Pid, syscall.SIGKILL)
+			proc.Wait()
+			if !seen {
+				t.Fatal("never saw semodule running: the kill point was missed")
+			}
+			if tc.rerun == "" {
+				os.WriteFile(filepath.Join(cfg, "host.hcl"), []byte("# empty\n"), 0o644)
+				mustSeconf(t, 0, "apply", "--root", root, cfg)
+				if testenv.Modules(t, root)["seconf_fault"] {
+					t.Error("module left behind: seconf lost ownership of it")
+				}
+				return
+			}
+			os.WriteFile(filepath.Join(cfg, "seconf_fault.te"), []byte(tc.rerun), 0o644)
+			mustSeconf(t, 0, "apply", "--root", root, cfg)
+			mustSeconf(t, 0, "plan", "--detailed-exitcode", "--root", root, cfg)
+			os.WriteFile(filepath.Join(cfg, "host.hcl"), []byte("# empty\n"), 0o644)
+			mustSeconf(t, 0, "apply", "--root", root, cfg)
+			if testenv.Modules(t, root)["seconf_fault"] {
+				t.Error("module left behind: seconf lost ownership of it")
 			}
 		})
 	}

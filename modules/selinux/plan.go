@@ -140,12 +140,30 @@ func storeError(st store) hcl.Diagnostics {
 // ownCopy finds, among the installed copies of m's module, the one seconf
 // installed: at the recorded priority, and the very module recorded there.
 // The record alone proves nothing: a module replaced by hand, or a record
-// that names a module seconf never installed, is someone else's.
+// that names a module seconf never installed, is someone else's. A claim
+// (an apply interrupted between its claim and its record) also owns the
+// copy it replaced (Was), where the commit never happened.
 func (p *Provider) ownCopy(ctx context.Context, env *engine.Env, st store, m *config.Module, pl *planned, ins []installed) (mine *installed, cur []byte, fast bool, foreign []installed, err error) {
 	own, owned := p.owned[m.Name]
+	if !owned {
+		return nil, nil, false, ins, nil
+	}
+	for rec, first := &own, true; rec != nil; rec, first = rec.Was, false {
+		mine, cur, fast, foreign, err = p.ownCopyOf(ctx, env, st, m, pl, *rec, ins)
+		if err != nil || mine != nil || rec.Checksum != "" {
+			// Fast only from the record itself: the claim's fields are
+			// not those of the copy it replaced.
+			return mine, cur, fast && first, foreign, err
+		}
+	}
+	return mine, cur, fast, foreign, err
+}
+
+// ownCopyOf is ownCopy against one record.
+func (p *Provider) ownCopyOf(ctx context.Context, env *engine.Env, st store, m *config.Module, pl *planned, own ModuleState, ins []installed) (mine *installed, cur []byte, fast bool, foreign []installed, err error) {
 	for i := range ins {
 		in := ins[i]
-		if !owned || in.Priority != own.Priority {
+		if in.Priority != own.Priority {
 			foreign = append(foreign, in)
 			continue
 		}
@@ -179,9 +197,15 @@ func (p *Provider) ownCopy(ctx context.Context, env *engine.Env, st store, m *co
 			return nil, nil, false, nil, fmt.Errorf("read installed module: %w", err)
 		}
 		ok := own.Checksum != "" && checksum(c) == own.Checksum
-		if !ok && own.Checksum == "" {
+		switch {
+		case ok, own.Checksum != "":
+		case own.Installing != "":
 			// An apply interrupted between its claim and its record: the
-			// module there is seconf's if it is what seconf was installing.
+			// module there is seconf's if it is what that apply installed.
+			ok = checksum(c) == own.Installing
+		default:
+			// A claim from before claims named what they installed: the
+			// configuration's CIL stands for it.
 			if err := p.compile(ctx, env, m, pl); err != nil {
 				return nil, nil, false, nil, err
 			}
@@ -391,6 +415,24 @@ func (p *Provider) planGone(ctx context.Context, env *engine.Env, st store, name
 	if at == nil {
 		c.Reason = fmt.Sprintf("not in config; no longer installed at priority %d, nothing to remove", own.Priority)
 		return c
+	}
+	if own.Checksum == "" && own.Stored == "" && own.HLL == "" && own.Installing != "" {
+		// A claim: the copy there is seconf's if it is what the interrupted
+		// apply installed, or (no commit) the copy it was replacing.
+		claimed := own
+		claimed.Checksum, claimed.Was = own.Installing, nil
+		if g := p.planGone(ctx, env, st, name, claimed); g.Action == engine.Delete {
+			return g
+		}
+		if own.Was != nil {
+			if g := p.planGone(ctx, env, st, name, *own.Was); g.Action == engine.Delete {
+				return g
+			}
+		}
+	} else if own.Checksum == "" && own.Stored == "" && own.HLL == "" && own.Was != nil {
+		if g := p.planGone(ctx, env, st, name, *own.Was); g.Action == engine.Delete {
+			return g
+		}
 	}
 	if own.Checksum == "" && own.Stored == "" && own.HLL == "" {
 		c.Reason = fmt.Sprintf("not in config; left in place: an interrupted apply claimed it at priority %d but never recorded what it installed, so seconf cannot tell it from another's (semodule -X %d -r %s removes it)", own.Priority, own.Priority, name)

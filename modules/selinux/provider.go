@@ -37,6 +37,12 @@ type ModuleState struct {
 	// was enabled before, so that removing the block enables it again.
 	DisableOnly bool `json:"disable_only,omitempty"`
 	WasEnabled  bool `json:"was_enabled,omitempty"`
+	// A claim (Checksum still empty: an apply between its claim and its
+	// record) names what it installs (Installing, the sha256 of its CIL)
+	// and the record it replaces (Was), so that a kill on either side of
+	// the commit leaves a copy the next plan knows as seconf's.
+	Installing string       `json:"installing,omitempty"`
+	Was        *ModuleState `json:"was,omitempty"`
 }
 
 // Provider plans and applies selinux_module blocks.
@@ -152,8 +158,21 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 			case pl == nil:
 			case pl.install:
 				// Owned from now on; the checksum stays unknown until the
-				// commit is done, so a kill in between plans an update.
-				p.owned[nameOf(c.ID)] = ModuleState{Priority: pl.module.Priority}
+				// commit is done, so a kill in between plans an update. The
+				// claim keeps the record of the copy being replaced: if the
+				// commit never happens, that copy is still seconf's.
+				claim := ModuleState{Priority: pl.module.Priority, Installing: pl.sum}
+				if prev, ok := p.owned[nameOf(c.ID)]; ok && !prev.DisableOnly {
+					// A claim already (an apply interrupted before): its
+					// own copy or the one it replaced, no further back.
+					if prev.Was != nil {
+						was := *prev.Was
+						was.Was = nil
+						prev.Was = &was
+					}
+					claim.Was = &prev
+				}
+				p.owned[nameOf(c.ID)] = claim
 			case pl.record != nil && pl.record.DisableOnly:
 				// Recorded before, with whether it was enabled: a kill after
 				// the commit must not lose what to restore.
