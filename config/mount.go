@@ -38,20 +38,33 @@ func (l *loader) decodeMount(b *hcl.Block, ctx *hcl.EvalContext) *Mount {
 	}
 	m.Block = *a.blk
 	a.hostPath("where", m.Where, m.AttrRange("where"))
+	// A context mount option, however placed among the options (one
+	// element may hold several, comma-separated), labels the mount as
+	// selinux_context does.
+	optContext := ""
+	for _, o := range m.Options {
+		for _, f := range strings.Split(o, ",") {
+			f = strings.TrimSpace(f)
+			for _, k := range []string{"context=", "fscontext=", "defcontext=", "rootcontext="} {
+				if strings.HasPrefix(f, k) && optContext == "" {
+					optContext = f
+				}
+			}
+		}
+	}
 	if d, refused := mountRefused(m.Where); refused {
 		rng := m.AttrRange("where")
 		l.errorf(&rng, "Mount over a system directory refused", "%s lies in %s, which the host itself runs from; a mount there would hide it (and with selinux_context, relabel it). Mount the file system elsewhere, such as /srv/NAME.", m.Where, d)
 	} else if d, sys := SystemPath(m.Where); sys && m.SELinuxContext != "" {
 		rng := m.AttrRange("selinux_context")
 		l.errorf(&rng, "Relabelling a system directory refused", "selinux_context would label %s (system directory %s) for this mount, and the host services that use it would lose access. Mount it elsewhere, or drop selinux_context.", m.Where, d)
+	} else if d, sys := SystemPath(m.Where); sys && optContext != "" {
+		rng := m.AttrRange("options")
+		l.errorf(&rng, "Relabelling a system directory refused", "the mount option %q would label %s (system directory %s) for this mount, and the host services that use it would lose access. Mount it elsewhere, or drop the option.", optContext, m.Where, d)
 	}
-	for _, o := range m.Options {
-		if strings.HasPrefix(o, "context=") || strings.HasPrefix(o, "fscontext=") || strings.HasPrefix(o, "defcontext=") || strings.HasPrefix(o, "rootcontext=") {
-			if m.SELinuxContext != "" {
-				rng := m.AttrRange("options")
-				l.errorf(&rng, "Conflicting SELinux context", "Set the context once, with selinux_context; drop %q from options.", o)
-			}
-		}
+	if optContext != "" && m.SELinuxContext != "" {
+		rng := m.AttrRange("options")
+		l.errorf(&rng, "Conflicting SELinux context", "Set the context once, with selinux_context; drop %q from options.", optContext)
 	}
 	return m
 }

@@ -42,6 +42,7 @@ func TestConfinementCannotBeArguedAway(t *testing.T) {
 		{"glob mount matches /etc through a symlink", ctr("  mount = [\"type=glob,source=/srv-e*,destination=/x,Z\"]\n"), "/etc"},
 		{"mount over /etc", "mount \"m\" {\n  what = \"/dev/sdb1\"\n  where = \"/etc/app\"\n}\n", "/etc"},
 		{"mount over /usr/lib", "mount \"m\" {\n  what = \"/dev/sdb1\"\n  where = \"/lib/x\"\n}\n", "/usr"},
+		{"mount context option on /var/log", "mount \"m\" {\n  what = \"/dev/sdb1\"\n  where = \"/var/log\"\n  options = [\"rw,rootcontext=system_u:object_r:container_file_t:s0\"]\n}\n", "/var/log"},
 		{"mount context on /var/log", "mount \"m\" {\n  what = \"/dev/sdb1\"\n  where = \"/var/log\"\n  selinux_context = \"system_u:object_r:container_file_t:s0\"\n}\n", "/var/log"},
 		{"permissive type of a module", `selinux_module "perm" {
   format  = "cil"
