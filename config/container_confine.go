@@ -38,6 +38,14 @@ var hostSecrets = []string{"/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/
 // a container's output in /etc/cron.d runs as root.
 var hostWriteRefused = []string{"/etc", "/usr", "/boot", "/root", "/proc", "/sys", "/dev", "/bin", "/sbin", "/lib", "/lib64", "/var/spool", "/var/lib/selinux", "/var/lib/seconf", "/run/systemd"}
 
+// HostSecret reports whether p (a host path, symlinks resolved) is among
+// the files podman must not read for a container (environment_file).
+func HostSecret(p string) bool { return underAny(path.Clean(p), hostSecrets) }
+
+// HostWriteRefused reports whether p (a host path, symlinks resolved) is in
+// a tree where podman must not write a file the container controls.
+func HostWriteRefused(p string) bool { return underAny(path.Clean(p), hostWriteRefused) }
+
 // underAny reports whether p is one of trees or lies below one; a tree
 // written with a trailing '/' matches only below it.
 func underAny(p string, trees []string) bool {

@@ -47,6 +47,7 @@ func onHost(h *host.Host, c *config.Container) hcl.Diagnostics {
 		}
 	}
 	diags = append(diags, mountsOnHost(h, c)...)
+	diags = append(diags, filesOnHost(h, c)...)
 	if c.Engine == "docker" {
 		diags = append(diags, dockerLabels(h, c)...)
 	}
@@ -104,6 +105,38 @@ func mountsOnHost(h *host.Host, c *config.Container) hcl.Diagnostics {
 					"container %q: %s is %s on this host, inside the system directory %s; %s would relabel it for containers and break the host services that use it. Drop it.", c.Name, p, path.Clean(rel), d, f))
 				break
 			}
+		}
+	}
+	return diags
+}
+
+// filesOnHost holds the files podman reads or writes as root for the
+// container (environment_file, a log file, health check logs) to config's
+// rules with the root's symlinks resolved: /srv/env -> /etc/shadow is
+// /etc/shadow to podman.
+func filesOnHost(h *host.Host, c *config.Container) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	refuse := func(attr, what string) {
+		rng := c.AttrRange(attr)
+		diags = append(diags, engine.Errorf(&rng, "Unconfined container refused",
+			"container %q: %s. Give the container what it needs through a volume (read_only = true) or a secret; if you really mean it, set allow_unconfined = true.", c.Name, what))
+	}
+	o := c.Options
+	for i, f := range o["environment_file"].List {
+		if rel, err := hostPath(h, f); err == nil && config.HostSecret(rel) {
+			refuse(fmt.Sprintf("environment_file[%d]", i), fmt.Sprintf("%s is %s on this host; podman would read it as root and hand it to the container, past the labels that protect it", f, rel))
+		}
+	}
+	for i, opt := range o["log_opt"].List {
+		if k, p, ok := strings.Cut(opt, "="); ok && k == "path" && path.IsAbs(p) {
+			if rel, err := hostPath(h, p); err == nil && config.HostWriteRefused(rel) {
+				refuse(fmt.Sprintf("log_opt[%d]", i), fmt.Sprintf("%s is %s on this host; podman would write the container's output there, a system directory", p, rel))
+			}
+		}
+	}
+	if v, ok := o["health_log_destination"]; ok && path.IsAbs(v.Str) {
+		if rel, err := hostPath(h, v.Str); err == nil && config.HostWriteRefused(rel) {
+			refuse("health_log_destination", fmt.Sprintf("%s is %s on this host; podman would write health check logs there, a system directory", v.Str, rel))
 		}
 	}
 	return diags
