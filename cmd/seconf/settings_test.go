@@ -334,6 +334,8 @@ func TestSettingsRefused(t *testing.T) {
 		{"relative path", "selinux_fcontext \"f\" {\n  path = \"srv/x\"\n  type = \"var_t\"\n}\n", "Invalid path expression", "absolute", 2, true},
 		{"malformed regex", "selinux_fcontext \"f\" {\n  path = \"/srv/(x\"\n  type = \"var_t\"\n}\n", "Invalid path expression", "/srv/(x", 2, true},
 		{"top-level alternation", "selinux_fcontext \"f\" {\n  path = \"/srv/a|/srv/b\"\n  type = \"var_t\"\n}\n", "Invalid path expression", "Group it", 2, true},
+		{"container content label on /etc", "selinux_fcontext \"f\" {\n  path = \"/etc(/.*)?\"\n  type = \"container_file_t\"\n}\n", "Relabelling a system directory refused", "/etc", 3, true},
+		{"container content label on everything", "selinux_fcontext \"f\" {\n  path = \"/(.*)\"\n  type = \"container_ro_file_t\"\n}\n", "Relabelling a system directory refused", "system directory /", 3, true},
 		{"conflicting pair", "selinux_fcontext \"a\" {\n  path = \"/srv/x\"\n  type = \"var_t\"\n}\nselinux_fcontext \"b\" {\n  path = \"/srv/x\"\n  type = \"etc_t\"\n  file_type = \"directory\"\n}\n", "Conflicting file contexts", "overlap", 6, true},
 		{"overlaps a local rule", "selinux_fcontext \"f\" {\n  path = \"/srv/taken\"\n  type = \"etc_t\"\n}\n", "Conflicting local file context", "file_type = \"directory\"", 1, false},
 		{"under an equivalence", "selinux_fcontext \"f\" {\n  path = \"/run/lock/x\"\n  type = \"var_t\"\n}\n", "File context under an equivalence", "/var/lock", 2, false},

@@ -120,6 +120,13 @@ func (p *Provider) Validate(cfg *config.Config) hcl.Diagnostics {
 	return append(p.validateModules(cfg), validateSettings(cfg)...)
 }
 
+// containerContentTypes are the labels container engines give the content
+// they relabel (:z, :Z) and their read-only content, by refpolicy's and
+// container-selinux's names.
+var containerContentTypes = map[string]bool{
+	"container_file_t": true, "container_ro_file_t": true, "svirt_sandbox_file_t": true, "svirt_lxc_file_t": true,
+}
+
 // validateSettings checks what config cannot (it knows no file-context
 // syntax): each path expression is one libselinux compiles.
 func validateSettings(cfg *config.Config) hcl.Diagnostics {
@@ -133,11 +140,23 @@ func validateSettings(cfg *config.Config) hcl.Diagnostics {
 			diags = append(diags, engine.Errorf(&rng, "Invalid path expression", "%v. Write an absolute path or a regular expression over whole paths, such as \"/srv/data(/.*)?\".", err))
 			continue
 		}
-		if prefix, _, _ := filecontexts.FixedPrefix(f.Path); prefix == "" {
+		prefix, _, _ := filecontexts.FixedPrefix(f.Path)
+		if prefix == "" {
 			// libselinux anchors ^...$ around the whole expression, so a
 			// top-level | leaves each side anchored at one end only.
 			diags = append(diags, engine.Errorf(&rng, "Invalid path expression",
 				"%q has a | outside any group: libselinux would match paths that start with the left side or end with the right one. Group it: \"/srv/(a|b)(/.*)?\".", f.Path))
+			continue
+		}
+		// The engines' content labels on a system directory are what :z
+		// and :Z would give it, for every container at once and through
+		// every relabel: refused as the relabelling volume is.
+		if containerContentTypes[f.Type] {
+			if d, sys := config.SystemPath(prefix); sys {
+				trng := f.AttrRange("type")
+				diags = append(diags, engine.Errorf(&trng, "Relabelling a system directory refused",
+					"selinux_fcontext %q would label what %q matches (under %s, in the system directory %s) %s, the engines' label for container content: every container could then use it, and the host services that use it would lose it. Give the container's data a directory of its own (/srv/NAME, /var/lib/NAME).", f.Name, f.Path, prefix, d, f.Type))
+			}
 		}
 	}
 	return diags
