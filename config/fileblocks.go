@@ -252,12 +252,29 @@ var writeRefused = []struct{ tree, why string }{
 	{"/etc/selinux", "is SELinux policy, set with selinux_module and the selinux_* blocks"},
 	{"/var/lib/selinux", "is SELinux policy, set with selinux_module and the selinux_* blocks"},
 	{"/etc/systemd/system", "holds units, which come from container and mount blocks"},
+	// Drop-ins there override the units seconf writes (ExecStart= of a
+	// container's service): every container check would be for nothing.
+	{"/etc/systemd/system.control", "holds drop-ins that override the units seconf writes"},
+	{"/etc/systemd/system.attached", "holds drop-ins that override the units seconf writes"},
+	{"/usr/local/lib/systemd/system", "holds units and drop-ins that override the units seconf writes"},
+	// The manager's DefaultEnvironment= reaches podman in every unit
+	// (CONTAINERS_CONF= can switch SELinux labelling off).
+	{"/etc/systemd/system.conf", "sets every unit's environment, podman's included"},
+	{"/etc/systemd/system.conf.d", "sets every unit's environment, podman's included"},
 	{"/etc/systemd/system-generators", "holds programs systemd runs as root at every boot"},
+	{"/usr/local/lib/systemd/system-generators", "holds programs systemd runs as root at every boot"},
+	{"/etc/systemd/system-environment-generators", "holds programs systemd runs as root at every boot"},
+	{"/usr/local/lib/systemd/system-environment-generators", "holds programs systemd runs as root at every boot"},
 	{"/run/systemd", "is systemd's runtime state"},
 	{"/etc/containers/systemd", "holds quadlet files, which come from container, volume and network blocks"},
 	{"/run/containers/systemd", "holds quadlet files, which come from container, volume and network blocks"},
 	{"/etc/containers/containers.conf", "can switch SELinux labelling off for every container"},
 	{"/etc/containers/containers.conf.d", "can switch SELinux labelling off for every container"},
+	// Read by rootful podman too: containers/common reads the rootful
+	// drop-ins and root's own containers.conf (and its .d).
+	{"/etc/containers/containers.rootful.conf", "can switch SELinux labelling off for every container"},
+	{"/etc/containers/containers.rootful.conf.d", "can switch SELinux labelling off for every container"},
+	{"/root/.config/containers", "can switch SELinux labelling off for every container (root's own containers.conf)"},
 	{"/var/lib/containers", "is podman's store"},
 	{"/var/lib/docker", "is docker's store"},
 	{"/etc/seconf", "holds seconf's environment files and secrets"},
@@ -276,10 +293,11 @@ func WriteRefused(p string) (string, bool) {
 	if c == "/" {
 		return "it is the root directory", true
 	}
-	if c == "/usr/local" || strings.HasPrefix(c, "/usr/local/") {
-		return "", false
-	}
+	local := c == "/usr/local" || strings.HasPrefix(c, "/usr/local/")
 	for _, r := range writeRefused {
+		if local && r.tree == "/usr" {
+			continue // the administrator's, but for the entries of its own
+		}
 		if c == r.tree || strings.HasPrefix(c, r.tree+"/") {
 			return r.tree + " " + r.why, true
 		}

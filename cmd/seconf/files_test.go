@@ -359,6 +359,26 @@ func TestFilePathsRefused(t *testing.T) {
   path    = "/etc/systemd/system/app.service.d/override.conf"
   content = ""
 }`, nil, "/etc/systemd/system holds"},
+		{"a drop-in over seconf's units", `file "x" {
+  path    = "/usr/local/lib/systemd/system/web.service.d/override.conf"
+  content = ""
+}`, nil, "/usr/local/lib/systemd/system holds"},
+		{"a runtime-set drop-in", `file "x" {
+  path    = "/etc/systemd/system.control/web.service.d/50-x.conf"
+  content = ""
+}`, nil, "/etc/systemd/system.control holds"},
+		{"the manager's environment", `file "x" {
+  path    = "/etc/systemd/system.conf.d/env.conf"
+  content = ""
+}`, nil, "/etc/systemd/system.conf.d sets"},
+		{"root's own containers.conf", `file "x" {
+  path    = "/root/.config/containers/containers.conf"
+  content = ""
+}`, nil, "/root/.config/containers can switch"},
+		{"the rootful drop-ins", `file "x" {
+  path    = "/etc/containers/containers.rootful.conf.d/label.conf"
+  content = ""
+}`, nil, "containers.rootful.conf.d can switch"},
 		{"the system directory /srv", `directory "x" {
   path = "/srv"
 }`, nil, "is a system directory"},
