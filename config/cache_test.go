@@ -19,7 +19,8 @@ import (
 )
 
 // cacheConfig is a configuration with most of the language: variables (one
-// sensitive), a .te module (read by decoding) and a .cil one (looked at),
+// sensitive, unused: a configuration holding a secret is never cached), a
+// .te module (read by decoding) and a .cil one (looked at),
 // settings, a mount, named volumes and networks, containers with options.
 var cacheConfig = map[string]string{
 	"host.hcl": `variable "image" {
@@ -60,7 +61,7 @@ container "app" {
   image        = var.image
   selinux_type = "logger_t"
   command      = ["serve", "--port", "8080"]
-  environment  = { TOKEN = var.token, MODE = "prod" }
+  environment  = { TOKEN = "t0ken", MODE = "prod" }
   publish      = ["8080:8080"]
   depends_on   = [selinux_module.logger]
   volume {
@@ -330,3 +331,30 @@ func TestConfigReadsThroughDeps(t *testing.T) {
 }
 
 var fileCalls = map[string]bool{"ReadFile": true, "Stat": true, "Lstat": true, "Open": true, "OpenFile": true, "ReadDir": true, "Readlink": true, "DirFS": true}
+
+// TestCacheKeepsNoSecrets: a configuration holding a secret's value, or a
+// sensitive variable's in an environment or a file's content, makes no
+// entry and asks for the stored one to go; one that declares a sensitive
+// variable it does not use is cached as any other.
+func TestCacheKeepsNoSecrets(t *testing.T) {
+	for name, tc := range map[string]struct {
+		hcl     string
+		secrets bool
+	}{
+		"secret":             {"secret \"db\" {\n  value = \"pw\"\n}\n", true},
+		"environment":        {"container \"c\" {\n  image = \"i\"\n  environment = { T = var.s }\n}\n", true},
+		"file":               {"file \"f\" {\n  path = \"/etc/f\"\n  content = var.s\n}\n", true},
+		"declared, not used": {"container \"c\" {\n  image = \"i\"\n  environment = { T = \"x\" }\n}\n", false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := write(t, map[string]string{"host.hcl": "variable \"s\" {\n  default = \"v\"\n  sensitive = true\n}\n" + tc.hcl})
+			_, _, c, diags := LoadCached([]string{dir}, Options{}, nil)
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			if c.Drop != tc.secrets || (c.Entry == nil) != tc.secrets {
+				t.Errorf("Drop %v, entry %v; want drop and no entry: %v", c.Drop, c.Entry != nil, tc.secrets)
+			}
+		})
+	}
+}

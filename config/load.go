@@ -58,6 +58,9 @@ type Cached struct {
 	// providers validated it without a word. Validation looks at the
 	// configuration alone, and the entry is of this very program.
 	Validated bool
+	// Drop: the configuration holds secrets (HoldsSecrets), so no entry is
+	// made, and the one stored, perhaps another's secrets, is to go.
+	Drop bool
 }
 
 // LoadCached is Load with the parse cache (cache.go): entry is what an
@@ -129,7 +132,13 @@ func load(paths []string, opts Options, entry []byte, caching bool) (*Config, ma
 	}
 	l.decode(bodies)
 	var c Cached
-	if caching && len(diags) == 0 && len(l.diags) == 0 {
+	switch {
+	case !caching:
+	case cfg.HoldsSecrets():
+		// The entry would keep them in clear, beside a state record that
+		// keeps only keyed hashes of them, and in an image built offline.
+		c.Drop = true
+	case len(diags) == 0 && len(l.diags) == 0:
 		c.Entry = newEntry(key, deps, cfg)
 	}
 	return cfg, files, c, l.diags

@@ -67,3 +67,23 @@ func TypeKey(t string) string { return "selinux_type:" + t }
 // pull of that image provides: a container restarts with a newly pulled
 // image.
 func ImageKey(engine, ref string) string { return "image:" + engine + ":" + ref }
+
+// HoldsSecrets reports whether the configuration holds a value that must
+// not be stored in clear: a secret's, or one from a sensitive variable (a
+// container's environment, a file's content).
+func (c *Config) HoldsSecrets() bool {
+	if len(c.Secrets) > 0 {
+		return true
+	}
+	for _, ct := range c.Containers {
+		if len(ct.Sensitive) > 0 {
+			return true
+		}
+	}
+	for _, f := range c.Files {
+		if f.Sensitive {
+			return true
+		}
+	}
+	return false
+}

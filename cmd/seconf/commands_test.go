@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -192,7 +193,7 @@ func TestParseCache(t *testing.T) {
 		t.Fatalf("apply kept no parse cache: %v", err)
 	}
 	if st.Mode().Perm() != 0o600 {
-		t.Errorf("parse cache mode %v, want 0600 (it holds sensitive values)", st.Mode().Perm())
+		t.Errorf("parse cache mode %v, want 0600 (it holds the configuration)", st.Mode().Perm())
 	}
 	// The providers validated it without a word (the warning is the
 	// plan's, from the host): the entry says so, and a hit skips
@@ -243,5 +244,45 @@ func TestOlderPodmanOptions(t *testing.T) {
 		if _, errs, code := seconf(t, "plan", "--root", root, cfg); code != 0 {
 			t.Errorf("%s: exit %d:\n%s", name, code, errs)
 		}
+	}
+}
+
+// TestParseCacheHoldsNoSecrets: a configuration with a secret, a
+// sensitive environment value or sensitive file content is not kept in the
+// parse cache (its values would sit there in clear, and in an image built
+// offline), and an entry an earlier apply stored goes.
+func TestParseCacheHoldsNoSecrets(t *testing.T) {
+	const secret = "HUNTER2-cache-secret"
+	root := t.TempDir()
+	writeAt(t, root, "/etc/passwd", "root:x:0:0:root:/root:/bin/bash\n")
+	writeAt(t, root, "/etc/group", "root:x:0:\n")
+	cache := filepath.Join(root, "var/lib/seconf/config-cache")
+	plain := writeFiles(t, map[string]string{"host.hcl": "file \"motd\" {\n  path    = \"/etc/motd\"\n  content = \"hello\\n\"\n}\n"})
+	mustSeconf(t, 0, "apply", "--root", root, plain)
+	if _, err := os.Stat(cache); err != nil {
+		t.Fatalf("no parse cache for a configuration without secrets: %v", err)
+	}
+	for name, hcl := range map[string]string{
+		"secret":      "secret \"db\" {\n  value = var.s\n}\n",
+		"environment": "container \"web\" {\n  image       = \"registry.example/web:1\"\n  environment = { TOKEN = var.s }\n}\n",
+		"file":        "file \"key\" {\n  path    = \"/etc/app.key\"\n  content = var.s\n}\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := writeFiles(t, map[string]string{"host.hcl": "variable \"s\" {\n  sensitive = true\n}\n" + hcl})
+			mustSeconf(t, 0, "apply", "--root", root, "--var", "s="+secret, cfg)
+			if _, err := os.Stat(cache); err == nil {
+				t.Error("the parse cache is still there")
+			}
+			filepath.Walk(filepath.Join(root, "var/lib/seconf"), func(p string, info os.FileInfo, err error) error {
+				if err == nil && info.Mode().IsRegular() {
+					data, _ := os.ReadFile(p)
+					if strings.Contains(string(data), secret) || strings.Contains(string(data), base64.StdEncoding.EncodeToString([]byte(secret))) {
+						t.Errorf("%s holds the secret", p)
+					}
+				}
+				return nil
+			})
+			mustSeconf(t, 0, "apply", "--root", root, plain)
+		})
 	}
 }

@@ -378,6 +378,10 @@ func (o *options) open(ctx context.Context, paths []string) (context.Context, *c
 // marked validated when p's providers had nothing to say of it. A cache
 // that cannot be written costs the next run a parse, nothing else.
 func (o *options) saveParseCache(h *host.Host, p *engine.Planned) {
+	if o.cached.Drop {
+		h.FS.Remove(host.ParseCachePath)
+		return
+	}
 	if e := o.cached.Entry; e != nil {
 		if p.Validated {
 			e = config.MarkValidated(e)
