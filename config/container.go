@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -249,6 +250,8 @@ func (l *loader) checkConfinement(c *Container) {
 	}
 	if strings.Contains(c.SELinuxLevel, "disable") {
 		refuse("selinux_level", "a label that disables SELinux separation is refused")
+	} else if allCategories(c.SELinuxLevel) {
+		refuse("selinux_level", fmt.Sprintf("selinux_level %q holds every category, so the container dominates every other container's level and MCS no longer keeps it from their files", c.SELinuxLevel))
 	}
 	for _, v := range c.Volumes {
 		if d, sys := SystemPath(v.Source); sys && v.Relabel != RelabelNone {
@@ -259,4 +262,37 @@ func (l *loader) checkConfinement(c *Container) {
 				c.Name, v.Relabel, flag, v.Source, d, confineAdvice(c))
 		}
 	}
+}
+
+// allCategories reports whether an MCS level (or the high level of a
+// range, s0-s0:c0.c1023) holds all 1024 categories, as an unconfined
+// process's does. A level that does not parse is left to the engine.
+func allCategories(level string) bool {
+	if _, h, ok := strings.Cut(level, "-"); ok {
+		level = h
+	}
+	_, cats, ok := strings.Cut(level, ":")
+	if !ok {
+		return false
+	}
+	var seen [1024]bool
+	n := 0
+	for _, part := range strings.Split(cats, ",") {
+		lo, hi, isRange := strings.Cut(part, ".")
+		if !isRange {
+			hi = lo
+		}
+		a, err1 := strconv.Atoi(strings.TrimPrefix(lo, "c"))
+		b, err2 := strconv.Atoi(strings.TrimPrefix(hi, "c"))
+		if err1 != nil || err2 != nil || !strings.HasPrefix(lo, "c") || !strings.HasPrefix(hi, "c") || a < 0 || b > 1023 || b < a {
+			return false
+		}
+		for i := a; i <= b; i++ {
+			if !seen[i] {
+				seen[i] = true
+				n++
+			}
+		}
+	}
+	return n == len(seen)
 }

@@ -333,3 +333,28 @@ func TestConfineAdvice(t *testing.T) {
 		}
 	}
 }
+
+// TestSELinuxLevelEveryCategory: a level that holds every category
+// dominates every container's, so it is refused as unconfining; a level of
+// a few categories (to share files between two containers) is not.
+func TestSELinuxLevelEveryCategory(t *testing.T) {
+	for level, refused := range map[string]bool{
+		"s0:c0.c1023":           true,
+		"s0-s0:c0.c1023":        true,
+		"s0-s15:c0.c1023":       true,
+		"s0:c0.c511,c512.c1023": true,
+		"s0:c0,c1.c1022,c1023":  true,
+		"s0:c0.c1022":           false,
+		"s0:c100,c200":          false,
+		"s0":                    false,
+		"s0:c1,c2,c3":           false,
+		"s0:c0.c1023,c5.c2":     false, // malformed: left to the engine
+	} {
+		dir := write(t, map[string]string{"host.hcl": fmt.Sprintf("container \"c\" {\n  image = \"i\"\n  confine = true\n  selinux_level = %q\n}\n", level)})
+		_, _, diags := Load([]string{dir}, Options{})
+		got := diags.HasErrors() && diags[0].Summary == "Unconfined container refused" && diags[0].Subject != nil && diags[0].Subject.Start.Line == 4
+		if got != refused {
+			t.Errorf("%s: refused %v, want %v: %v", level, got, refused, diags)
+		}
+	}
+}
