@@ -25,12 +25,18 @@ var newerPodman = []struct {
 	{"health_max_log_size", "", "5.3", "--health-max-log-size"},
 }
 
-// olderPodman refuses what the podman of a root without quadlet's
-// generator cannot run. podman has shipped the generator since 4.4, so a
-// root with podman and no generator has an older podman; a root without
-// podman yet (an image that installs it later) is not judged.
-func olderPodman(h *host.Host, q bool, c *config.Container) hcl.Diagnostics {
-	if h == nil || q || c.Engine == "docker" || useQuadlet(c.Quadlet, q) || !h.FS.Exists(host.PodmanBin) {
+// olderPodmanOn reports whether root h has a podman older than 4.4: podman
+// has shipped quadlet's generator since 4.4, so a root with podman and no
+// generator (q false) has an older one. A root without podman yet (an
+// image that installs it later) is not judged.
+func olderPodmanOn(h *host.Host, q bool) bool {
+	return h != nil && !q && h.FS.Exists(host.PodmanBin)
+}
+
+// olderPodman refuses what the older podman of a root (old: olderPodmanOn)
+// cannot run of c when c is rendered as podman run.
+func olderPodman(old, q bool, c *config.Container) hcl.Diagnostics {
+	if !old || c.Engine == "docker" || useQuadlet(c.Quadlet, q) {
 		return nil
 	}
 	var diags hcl.Diagnostics

@@ -114,6 +114,7 @@ func (s Source) Units(_ context.Context, cfg *config.Config, h *host.Host) ([]*u
 	var out []*units.Unit
 	var diags hcl.Diagnostics
 	q := quadletOn(h) // once: a few probes of the root, not a few a container
+	old := olderPodmanOn(h, q)
 	for _, c := range cfg.Containers {
 		u, err := s.containerUnit(cfg, q, c)
 		if err != nil {
@@ -123,7 +124,7 @@ func (s Source) Units(_ context.Context, cfg *config.Config, h *host.Host) ([]*u
 		if h != nil {
 			diags = append(diags, onHost(h, c)...)
 		}
-		if d := olderPodman(h, q, c); d.HasErrors() {
+		if d := olderPodman(old, q, c); d.HasErrors() {
 			diags = append(diags, d...)
 			continue
 		}
