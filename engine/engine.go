@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -184,6 +185,17 @@ type Result struct {
 	Error   string    `json:"error,omitempty"`
 }
 
+// AppliedThenFailed is a provider's Apply error after some of its changes
+// took effect (a policy committed, then found to unconfine a container):
+// the result and the record of the apply name them as done.
+type AppliedThenFailed struct {
+	Applied []*Change
+	Err     error
+}
+
+func (e *AppliedThenFailed) Error() string { return e.Err.Error() }
+func (e *AppliedThenFailed) Unwrap() error { return e.Err }
+
 // Apply carries out a plan. The state record is saved after each provider,
 // so that what was done is owned even when a later step fails, and the next
 // apply converges from there. A plan with nothing pending writes nothing,
@@ -201,11 +213,16 @@ func (e *Engine) Apply(ctx context.Context, p *Planned) (*Result, error) {
 	var applyErr error
 	for _, st := range p.steps(e.Providers) {
 		applyErr = st.prov.Apply(ctx, p.env, st.changes)
-		if applyErr == nil {
-			res.Applied = append(res.Applied, st.changes...)
-			for _, c := range st.changes {
-				sum.Changed = append(sum.Changed, string(c.Action)+" "+c.ID)
-			}
+		done := st.changes
+		var partial *AppliedThenFailed
+		if errors.As(applyErr, &partial) {
+			done = partial.Applied
+		} else if applyErr != nil {
+			done = nil
+		}
+		res.Applied = append(res.Applied, done...)
+		for _, c := range done {
+			sum.Changed = append(sum.Changed, string(c.Action)+" "+c.ID)
 		}
 		if err := p.env.State.Save(e.Host); err != nil && applyErr == nil {
 			applyErr = fmt.Errorf("save state record: %w", err)

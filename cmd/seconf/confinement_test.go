@@ -127,9 +127,17 @@ func TestTypeUnconfinedByAnyModule(t *testing.T) {
 	// not show: the committed policy says it.
 	cfg := writeFiles(t, map[string]string{"host.hcl": mod("(type evil_t) (roletype system_r evil_t) (typeattributeset domain (evil_t)) (typeattributeset container_domain (evil_t)) (typeattribute evil_powers) (typeattributeset evil_powers (evil_t)) (typeattributeset selinux_unconfined_type (evil_powers))") +
 		ctr("  selinux_type = \"evil_t\"\n")})
-	_, errs, code := seconf(t, append(append([]string{"apply", "--root", root}, vars...), base, cfg)...)
+	out, errs, code := seconf(t, append(append([]string{"apply", "--root", root}, vars...), base, cfg)...)
 	if code != 1 || !strings.Contains(errs, "selinux_unconfined_type") {
 		t.Errorf("apply: exit %d, want 1 naming selinux_unconfined_type; stderr:\n%s", code, errs)
+	}
+	// The module was committed before the check refused it: the summary
+	// and the record of the apply say so.
+	if !strings.Contains(out, "Apply failed after 1 change(s)") {
+		t.Errorf("the summary does not count the committed module:\n%s", out)
+	}
+	if st := readAt(t, root, "/var/lib/seconf/state.json"); !strings.Contains(st, "create selinux_module.evil") {
+		t.Errorf("the state record's last apply does not name the committed module:\n%s", st)
 	}
 	if _, err := os.Stat(filepath.Join(root, "etc/systemd/system/c.service")); !os.IsNotExist(err) {
 		t.Errorf("the unit of a container left unconfined was written (%v)", err)

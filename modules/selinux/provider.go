@@ -218,7 +218,11 @@ func (p *Provider) Apply(ctx context.Context, env *engine.Env, changes []*engine
 		return err
 	}
 	if committed {
-		return p.checkCommitted(env)
+		if err := p.checkCommitted(env); err != nil {
+			// The policy is in: its changes are done, and what refused
+			// them keeps every unit from being written.
+			return &engine.AppliedThenFailed{Applied: changes, Err: err}
+		}
 	}
 	return nil
 }
