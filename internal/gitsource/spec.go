@@ -107,6 +107,16 @@ func checkURL(raw string) error {
 	if u.User != nil && strings.HasPrefix(u.User.Username(), "-") {
 		return fmt.Errorf("the URL's user starts with '-'")
 	}
+	if u.User != nil && scheme == "git" {
+		// git:// has no authentication: git reads user@host as the host
+		// name, and prints it, password and all, in its errors.
+		return fmt.Errorf("git:// takes no user or password: leave them out, or use https:// or ssh://")
+	}
+	if authority, _, _ := strings.Cut(strings.TrimPrefix(raw, scheme+"://"), "/"); strings.Count(authority, "@") > 1 {
+		// Neither git nor curl reads such a URL, and the part after the
+		// first '@' would be taken for the host, in errors too.
+		return fmt.Errorf("the URL's user or password holds '@': write it as %%40")
+	}
 	return nil
 }
 
@@ -130,8 +140,10 @@ func (s Spec) Credentials() bool { return Redact(s.URL) != s.URL }
 var ipv6Literal = lazyre.New(`\[[0-9A-Fa-f:.]*\]`)
 
 var (
-	httpUser     = lazyre.New(`\b(https?)://[^/?#@\s'"]+@`)
-	userPassword = lazyre.New(`\b([a-z]+)://([^/?#@:\s'"]*):[^/?#@\s'"]*@`)
+	// The user information runs to the authority's last '@': a password
+	// may hold one that should have been written %40.
+	httpUser     = lazyre.New(`\b(https?)://[^/?#\s'"]*@`)
+	userPassword = lazyre.New(`\b([a-z]+)://([^/?#@:\s'"]*):[^/?#\s'"]*@`)
 )
 
 // Redact hides, wherever a URL appears in s, the user information of http

@@ -36,6 +36,12 @@ func TestParse(t *testing.T) {
 		{"ipv6", "git+ssh://git@[::1]:2222/fleet.git", Spec{URL: "ssh://git@[::1]:2222/fleet.git"}, ""},
 		{"colons-host", "git+ssh://::", Spec{}, "'::' outside an IPv6 address"},
 		{"colons-path", "git+http://h/a::b", Spec{}, "'::' outside an IPv6 address"},
+		// git:// has no authentication: git took user:pw@host for the host
+		// and printed it in its error, password and all.
+		{"git-password", "git+git://u:pw@127.0.0.1/x", Spec{}, "git:// takes no user or password"},
+		{"git-user", "git+git://u@127.0.0.1/x", Spec{}, "git:// takes no user or password"},
+		{"at-in-password", "git+https://u:p@ss@h/x.git", Spec{}, "write it as %40"},
+		{"encoded-at", "git+https://u:p%40ss@h/x.git#main", Spec{URL: "https://u:p%40ss@h/x.git", Ref: "main"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := Parse(tc.in)
@@ -66,6 +72,8 @@ func TestRedact(t *testing.T) {
 		{"ssh-password", "git+ssh://git:pw@git.example.com/r.git", "git+ssh://git:REDACTED@git.example.com/r.git"},
 		{"none", "git+https://git.example.com/r.git#main", "git+https://git.example.com/r.git#main"},
 		{"at-in-path", "git+https://git.example.com/a@b/r.git", "git+https://git.example.com/a@b/r.git"},
+		{"at-in-password", "git+https://u:p@ss@h/r.git", "git+https://REDACTED@h/r.git"},
+		{"at-in-ssh-password", "git+ssh://u:p@ss@h/r.git", "git+ssh://u:REDACTED@h/r.git"},
 		{"in-message", "fatal: unable to access 'https://tok@h/r.git/': 404", "fatal: unable to access 'https://REDACTED@h/r.git/': 404"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
