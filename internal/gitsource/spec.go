@@ -112,7 +112,11 @@ func checkURL(raw string) error {
 		// name, and prints it, password and all, in its errors.
 		return fmt.Errorf("git:// takes no user or password: leave them out, or use https:// or ssh://")
 	}
-	if authority, _, _ := strings.Cut(strings.TrimPrefix(raw, scheme+"://"), "/"); strings.Count(authority, "@") > 1 {
+	authority := strings.TrimPrefix(raw, scheme+"://")
+	if i := strings.IndexAny(authority, "/?#"); i >= 0 {
+		authority = authority[:i]
+	}
+	if strings.Count(authority, "@") > 1 {
 		// Neither git nor curl reads such a URL, and the part after the
 		// first '@' would be taken for the host, in errors too.
 		return fmt.Errorf("the URL's user or password holds '@': write it as %%40")

@@ -41,6 +41,7 @@ func TestParse(t *testing.T) {
 		{"git-password", "git+git://u:pw@127.0.0.1/x", Spec{}, "git:// takes no user or password"},
 		{"git-user", "git+git://u@127.0.0.1/x", Spec{}, "git:// takes no user or password"},
 		{"at-in-password", "git+https://u:p@ss@h/x.git", Spec{}, "write it as %40"},
+		{"at-in-query", "git+https://h/x.git?a=b@c@d", Spec{URL: "https://h/x.git?a=b@c@d"}, ""},
 		{"encoded-at", "git+https://u:p%40ss@h/x.git#main", Spec{URL: "https://u:p%40ss@h/x.git", Ref: "main"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
