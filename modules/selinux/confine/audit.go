@@ -1,7 +1,6 @@
 package confine
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
@@ -45,14 +44,18 @@ func ParseAudit(data []byte) []Denial {
 	}
 	events := map[string]*event{}
 	var out []Denial
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := sc.Text()
-		typ, id, body, ok := splitRecord(line)
+	for len(data) > 0 {
+		// Every line, however long: a scanner's limit would end the
+		// reading at the first overlong line, dropping the denials after it.
+		var raw []byte
+		raw, data = nextLine(data)
+		typ, id, body, ok := splitRecord(string(raw))
 		if !ok {
 			continue
 		}
+		// ausearch -i stamps its records with a date and time, and writes
+		// values as they are (never in hex, spaces and all).
+		interpreted := strings.Contains(id, " ")
 		ev := events[id]
 		if ev == nil {
 			ev = &event{}
@@ -60,14 +63,14 @@ func ParseAudit(data []byte) []Denial {
 		}
 		switch typ {
 		case "AVC", "1400", "USER_AVC", "1107":
-			if d, ok := parseAVC(body); ok {
+			if d, ok := parseAVC(body, interpreted); ok {
 				d.Event = id
 				out = append(out, d)
 			}
 		case "CWD", "1307":
-			ev.cwd = fields(body)["cwd"]
+			ev.cwd = fields(body, interpreted)["cwd"]
 		case "PATH", "1302":
-			ev.items = append(ev.items, fields(body))
+			ev.items = append(ev.items, fields(body, interpreted))
 		}
 	}
 	for i := range out {
@@ -109,7 +112,15 @@ func splitRecord(line string) (typ, id, body string, ok bool) {
 	return typ, id, body, true
 }
 
-func parseAVC(body string) (Denial, bool) {
+// nextLine splits the first line off data, without its line ending.
+func nextLine(data []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return bytes.TrimSuffix(data[:i], []byte("\r")), data[i+1:]
+	}
+	return data, nil
+}
+
+func parseAVC(body string, interpreted bool) (Denial, bool) {
 	var d Denial
 	i := strings.Index(body, "avc:")
 	if i < 0 {
@@ -125,7 +136,7 @@ func parseAVC(body string) (Denial, bool) {
 	}
 	d.Perms = strings.Fields(rest[open+1 : close])
 	sort.Strings(d.Perms)
-	f := fields(rest[close+1:])
+	f := fields(rest[close+1:], interpreted)
 	d.SContext, d.TContext, d.Class = f["scontext"], f["tcontext"], f["tclass"]
 	var ok1, ok2 bool
 	d.Source, _, ok1 = splitContext(d.SContext)
@@ -155,8 +166,11 @@ var untrusted = map[string]bool{"name": true, "path": true, "comm": true, "cwd":
 const separators = " \t\x1d"
 
 // fields reads key=value pairs; a quoted value may hold spaces, an
-// unquoted untrusted one is hex.
-func fields(s string) map[string]string {
+// unquoted untrusted one is hex, unless the record is ausearch -i's
+// (interpreted), which writes an untrusted value as it is: then the value
+// runs to the next word holding '=' (a name such as "db" or "2024" is not
+// hex, and "/srv/my data" is one path).
+func fields(s string, interpreted bool) map[string]string {
 	out := map[string]string{}
 	for len(s) > 0 {
 		s = strings.TrimLeft(s, separators)
@@ -183,7 +197,23 @@ func fields(s string) map[string]string {
 				end = len(s)
 			}
 			val, s = s[:end], s[end:]
-			if untrusted[key] {
+			switch {
+			case untrusted[key] && interpreted:
+				for {
+					word := strings.TrimLeft(s, " ")
+					if word == s {
+						break
+					}
+					if end := strings.IndexAny(word, separators); end >= 0 {
+						word = word[:end]
+					}
+					if word == "" || strings.Contains(word, "=") {
+						break
+					}
+					n := strings.Index(s, word) + len(word)
+					val, s = val+s[:n], s[n:]
+				}
+			case untrusted[key]:
 				val = unhex(val)
 			}
 		}
@@ -264,11 +294,11 @@ func eventPath(class, name, cwd string, items []map[string]string) string {
 // event id in fields of their own, and a kernel message as it was.
 func JournalToAudit(data []byte) []byte {
 	var out bytes.Buffer
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
-	for sc.Scan() {
+	for len(data) > 0 {
+		var line []byte
+		line, data = nextLine(data)
 		var e map[string]any
-		if json.Unmarshal(sc.Bytes(), &e) != nil {
+		if json.Unmarshal(line, &e) != nil {
 			continue
 		}
 		msg, _ := e["MESSAGE"].(string)

@@ -202,3 +202,57 @@ func FuzzParseAudit(f *testing.F) {
 		Report(c, c.SELinuxType, "fuzz", ds, props, where(c))
 	})
 }
+
+// TestParseAuditInterpreted: ausearch -i writes a name, path or comm as it
+// is, never in hex: "db", "2024", "cafe" and "ed" are names, not hex to
+// decode, and a path with a space is one path up to the next key=value.
+func TestParseAuditInterpreted(t *testing.T) {
+	const ctx = ` scontext=system_u:system_r:seconf_logger_t:s0:c1,c2 tcontext=system_u:object_r:var_lib_t:s0 tclass=`
+	log := strings.Join([]string{
+		`type=AVC msg=audit(11/27/2026 10:00:09.000:902) : avc:  denied  { write } for  pid=4254 comm=ed name=db dev="vda1" ino=6` + ctx + `dir permissive=0 `,
+		`type=AVC msg=audit(11/27/2026 10:00:10.000:903) : avc:  denied  { read } for  pid=4254 comm=ruby name=2024 dev="vda1" ino=7` + ctx + `dir permissive=0 `,
+		`type=CWD msg=audit(11/27/2026 10:00:10.000:903) : cwd=/srv/my app `,
+		`type=PATH msg=audit(11/27/2026 10:00:10.000:903) : item=0 name=logs/2024 inode=7 dev=fe:01 mode=dir,755 ouid=root ogid=root rdev=00:00 obj=system_u:object_r:var_lib_t:s0 nametype=NORMAL `,
+		`type=AVC msg=audit(11/27/2026 10:00:11.000:904) : avc:  denied  { getattr } for  pid=4254 comm=ruby path=/var/lib/app/my data.db dev="vda1" ino=9` + ctx + `file permissive=0 `,
+		`type=AVC msg=audit(11/27/2026 10:00:12.000:905) : avc:  denied  { read } for  pid=4254 comm=ruby name=cafe dev="vda1" ino=8` + ctx + `file permissive=0 `,
+		// The raw log's unquoted values are hex all the same.
+		`type=AVC msg=audit(1732700013.000:906): avc:  denied  { read } for  pid=4254 comm="ruby" name=6D792066696C65 dev="vda1" ino=11` + ctx + `file permissive=0`,
+	}, "\n")
+	type row struct{ Comm, Name, Path string }
+	var got []row
+	for _, d := range ParseAudit([]byte(log)) {
+		got = append(got, row{d.Comm, d.Name, d.Path})
+	}
+	want := []row{
+		{"ed", "db", ""},
+		{"ruby", "2024", "/srv/my app/logs/2024"},
+		{"ruby", "", "/var/lib/app/my data.db"},
+		{"ruby", "cafe", ""},
+		{"ruby", "my file", ""},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Error(d)
+	}
+}
+
+// TestParseAuditLongLine: a line longer than any buffer (a log that is not
+// only audit records, a journal entry with a huge message) is skipped, and
+// the denials after it are read.
+func TestParseAuditLongLine(t *testing.T) {
+	avc := func(n int) string {
+		return fmt.Sprintf(`type=AVC msg=audit(1732700000.000:%d): avc:  denied  { read } for  pid=1 comm="r" name="f" dev="v" ino=1 scontext=system_u:system_r:seconf_logger_t:s0:c1,c2 tcontext=system_u:object_r:var_lib_t:s0 tclass=file permissive=0`, n)
+	}
+	long := strings.Repeat("x", 5<<20)
+	if got := len(ParseAudit([]byte(avc(1) + "\n" + long + "\n" + avc(2) + "\n"))); got != 2 {
+		t.Errorf("audit.log: %d denial(s), want 2", got)
+	}
+	entry := func(id, msg string) string {
+		return fmt.Sprintf(`{"_AUDIT_TYPE_NAME":"AVC","_AUDIT_ID":%q,"MESSAGE":%q}`, id, msg)
+	}
+	journal := entry("1", "AVC "+avc(1)[len("type=AVC msg=audit(1732700000.000:1): "):]) + "\n" +
+		`{"MESSAGE":"` + long + `"}` + "\n" +
+		entry("2", "AVC "+avc(2)[len("type=AVC msg=audit(1732700000.000:2): "):]) + "\n"
+	if got := len(ParseAudit(JournalToAudit([]byte(journal)))); got != 2 {
+		t.Errorf("journal: %d denial(s), want 2", got)
+	}
+}
