@@ -14,10 +14,20 @@ import (
 	"strings"
 )
 
-// entry is one blob of a tree, as git ls-tree -r lists it.
+// entry is one blob of a tree, as git ls-tree -r -l lists it.
 type entry struct {
 	mode, kind, id, name string
+	size                 int64
 }
+
+// Limits on a checkout, which is read into memory whole: nothing seconf
+// reads from a configuration is larger than a policy source (64 MiB), and
+// a configuration directory is not the place for bulk data. Variables for
+// the tests.
+var (
+	maxBlob     int64 = 64 << 20
+	maxCheckout int64 = 256 << 20
+)
 
 // Checkout writes the tree of commit c at Path into CheckoutDir/TREE and
 // returns that directory's real path. An existing checkout of the same tree
@@ -67,18 +77,19 @@ func (s *Source) Checkout(ctx context.Context, c *Commit) (string, error) {
 
 // list reads the tree's blobs and refuses what seconf does not check out.
 func (s *Source) list(ctx context.Context, commit, tree string) ([]entry, error) {
-	res, err := s.git(ctx, nil, nil, nil, "ls-tree", "-r", "-z", "--full-tree", tree)
+	res, err := s.git(ctx, nil, nil, nil, "ls-tree", "-r", "-l", "-z", "--full-tree", tree)
 	if err != nil {
 		return nil, err
 	}
 	var out []entry
+	var total int64
 	for _, rec := range strings.Split(strings.TrimSuffix(string(res.Stdout), "\x00"), "\x00") {
 		if rec == "" {
 			continue
 		}
 		meta, name, ok := strings.Cut(rec, "\t")
 		f := strings.Fields(meta)
-		if !ok || len(f) != 3 {
+		if !ok || len(f) != 4 {
 			return nil, fmt.Errorf("git ls-tree: unexpected line %q", rec)
 		}
 		e := entry{mode: f[0], kind: f[1], id: f[2], name: name}
@@ -92,6 +103,15 @@ func (s *Source) list(ctx context.Context, commit, tree string) ([]entry, error)
 			return nil, &RefusedError{Commit: commit, Reason: fmt.Sprintf("%s is a submodule; seconf does not fetch submodules: put the files in the repository", name)}
 		case e.kind != "blob":
 			return nil, &RefusedError{Commit: commit, Reason: fmt.Sprintf("%s is a %s", name, e.kind)}
+		}
+		if e.size, err = strconv.ParseInt(f[3], 10, 64); err != nil {
+			return nil, fmt.Errorf("git ls-tree: size %q of %s", f[3], name)
+		}
+		if e.size > maxBlob {
+			return nil, &RefusedError{Commit: commit, Reason: fmt.Sprintf("%s is %d bytes; seconf checks out files of at most %d MiB (nothing it reads from a configuration is larger): keep bulk data out of the configuration's directory", name, e.size, maxBlob>>20)}
+		}
+		if total += e.size; total > maxCheckout {
+			return nil, &RefusedError{Commit: commit, Reason: fmt.Sprintf("the configuration's directory holds more than %d MiB; seconf checks out at most that: keep bulk data out of it", maxCheckout>>20)}
 		}
 		out = append(out, e)
 	}

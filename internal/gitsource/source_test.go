@@ -195,6 +195,34 @@ func TestCheckout(t *testing.T) {
 		})
 	}
 
+	// The checkout is read into memory whole: a huge file (a 300 MB blob
+	// took seconf to 1.4 GB) is refused before anything is read.
+	t.Run("too-large", func(t *testing.T) {
+		defer func(b, c int64) { maxBlob, maxCheckout = b, c }(maxBlob, maxCheckout)
+		maxBlob, maxCheckout = 100, 250
+		for _, tc := range []struct {
+			name   string
+			files  map[string]string
+			reason string
+		}{
+			{"file", map[string]string{"hosts/web/host.hcl": "x", "hosts/web/big.bin": strings.Repeat("x", 101)}, "big.bin is 101 bytes; seconf checks out files of at most"},
+			{"total", map[string]string{"hosts/web/a": strings.Repeat("a", 100), "hosts/web/b": strings.Repeat("b", 100), "hosts/web/c": strings.Repeat("c", 100)}, "holds more than"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				_, _, err := checkout(t, tc.files)
+				var re *RefusedError
+				if !errors.As(err, &re) || !strings.Contains(re.Reason, tc.reason) {
+					t.Fatalf("Checkout: %v; want a refusal containing %q", err, tc.reason)
+				}
+			})
+		}
+		// Bulk data elsewhere in the repository is not checked out.
+		files := map[string]string{"hosts/web/host.hcl": strings.Repeat("x", 100), "data/big.bin": strings.Repeat("x", 1000)}
+		if _, _, err := checkout(t, files); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("submodule", func(t *testing.T) {
 		f.repo.Commit(alice, "x", good)
 		sub := testenv.Git(t, f.repo.Dir, nil, "rev-parse", "HEAD")
