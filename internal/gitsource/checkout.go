@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -93,7 +94,10 @@ func (s *Source) list(ctx context.Context, commit, tree string) ([]entry, error)
 			return nil, fmt.Errorf("git ls-tree: unexpected line %q", rec)
 		}
 		e := entry{mode: f[0], kind: f[1], id: f[2], name: name}
-		if err := checkName(name); err != nil {
+		// What the refusals name: the path in the repository, as its
+		// author knows it, not the one inside --path.
+		name = path.Join(s.Path, name)
+		if err := checkName(e.name); err != nil {
 			return nil, &RefusedError{Commit: commit, Reason: err.Error()}
 		}
 		switch {

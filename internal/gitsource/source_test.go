@@ -181,7 +181,7 @@ func TestCheckout(t *testing.T) {
 		files  map[string]string
 		reason string
 	}{
-		{"symlink-out", map[string]string{"hosts/web/host.hcl@": "/etc/shadow"}, "symbolic link"},
+		{"symlink-out", map[string]string{"hosts/web/host.hcl@": "/etc/shadow"}, "hosts/web/host.hcl is a symbolic link"},
 		{"symlink-in", map[string]string{"hosts/web/a.hcl": "x", "hosts/web/b.hcl@": "a.hcl"}, "symbolic link"},
 		{"no-directory", map[string]string{"hosts/db/host.hcl": "x"}, "no directory hosts/web"},
 		{"file-not-directory", map[string]string{"hosts/web": "x"}, "no directory hosts/web"},
@@ -205,7 +205,7 @@ func TestCheckout(t *testing.T) {
 			files  map[string]string
 			reason string
 		}{
-			{"file", map[string]string{"hosts/web/host.hcl": "x", "hosts/web/big.bin": strings.Repeat("x", 101)}, "big.bin is 101 bytes; seconf checks out files of at most"},
+			{"file", map[string]string{"hosts/web/host.hcl": "x", "hosts/web/big.bin": strings.Repeat("x", 101)}, "hosts/web/big.bin is 101 bytes; seconf checks out files of at most"},
 			{"total", map[string]string{"hosts/web/a": strings.Repeat("a", 100), "hosts/web/b": strings.Repeat("b", 100), "hosts/web/c": strings.Repeat("c", 100)}, "holds more than"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
