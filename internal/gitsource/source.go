@@ -184,8 +184,14 @@ func (s *Source) Fetch(ctx context.Context) (string, error) {
 	_, err := s.git(ctx, nil, nil, nil, "fetch", "--quiet", "--no-tags", "--no-recurse-submodules",
 		"--no-write-fetch-head", "--", s.Spec.URL, "+"+ref+":"+FetchedRef)
 	if err != nil {
-		if ctx.Err() != nil {
+		var ge *GitError
+		switch {
+		case ctx.Err() != nil:
 			err = fmt.Errorf("%s: no answer within %s", s.Spec.Redacted(), FetchTimeout)
+		case errors.As(err, &ge) && strings.Contains(ge.Msg, "dubious ownership"):
+			// git's advice, safe.directory in the global configuration,
+			// is a configuration seconf does not read.
+			err = fmt.Errorf("%s: the repository belongs to another user, and git reads no other user's repository (seconf's git reads no configuration: safe.directory does not help): make it root's (chown -R root), or serve it over git://, http(s):// or ssh://", s.Spec.Redacted())
 		}
 		return "", &FetchError{err}
 	}

@@ -315,6 +315,24 @@ func TestFetchFailures(t *testing.T) {
 	}
 }
 
+// TestFetchNotOwned: git reads no local repository of another user, and
+// its advice (git config --global safe.directory) is no use to seconf,
+// whose git reads no configuration: the error says what to do instead.
+func TestFetchNotOwned(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give the repository to another user")
+	}
+	repo := testenv.NewGitRepo(t, filepath.Join(t.TempDir(), "fleet"))
+	repo.Commit(nil, "a", map[string]string{"x": "a"})
+	filepath.WalkDir(repo.Dir, func(p string, d os.DirEntry, err error) error { return os.Lchown(p, 65534, 65534) })
+	f := &fixture{repo: repo, spec: Spec{URL: "file://" + repo.Dir, Ref: "main"}, root: t.TempDir()}
+	_, err := f.source(t, "").Fetch(context.Background())
+	var fe *FetchError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "chown -R root") || strings.Contains(err.Error(), "git config --global") {
+		t.Fatalf("Fetch: %v; want a FetchError saying to make the repository root's", err)
+	}
+}
+
 // TestAllowedSignersFile refuses a file anyone but root could change.
 func TestAllowedSignersFile(t *testing.T) {
 	dir := t.TempDir()
