@@ -305,7 +305,19 @@ func (s *Source) refusal(ctx context.Context, id, msg string, pgp bool) string {
 	case kind == "SSH" && pgp, kind == "OpenPGP" && !pgp:
 		return fmt.Sprintf("signed with an %s key, and %s holds no keys of that kind", kind, file)
 	case strings.Contains(msg, "No principal matched"):
-		return fmt.Sprintf("signed by a key that is not in %s", file)
+		why := fmt.Sprintf("signed by a key that is not in %s", file)
+		// ssh-keygen skips a line it cannot read and says so: the key
+		// may be on that line.
+		var unread []string
+		for _, l := range strings.Split(msg, "\n") {
+			if strings.HasPrefix(l, file+":") {
+				unread = append(unread, strings.TrimPrefix(l, file+":"))
+			}
+		}
+		if len(unread) > 0 {
+			why += fmt.Sprintf(", or on a line of it ssh-keygen cannot read (line %s)", strings.Join(unread, "; line "))
+		}
+		return why
 	case strings.Contains(msg, "NO_PUBKEY"), strings.Contains(msg, "ERRSIG"):
 		return fmt.Sprintf("signed by an OpenPGP key that is not in %s", file)
 	case strings.Contains(msg, "EXPKEYSIG"), strings.Contains(msg, "EXPSIG"), strings.Contains(msg, "REVKEYSIG"):

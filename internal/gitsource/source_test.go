@@ -69,6 +69,10 @@ func TestVerify(t *testing.T) {
 	testenv.Git(t, f.repo.Dir, nil, "update-ref", "refs/heads/tampered", commits["tampered"])
 	ssh := f.source(t, "", alice)
 	pgp := f.source(t, "", carol)
+	// alice's line with an option ssh-keygen cannot read: it skips the
+	// line, and only says so on stderr.
+	badLine := f.source(t, "", alice)
+	os.WriteFile(badLine.AllowedSigners, []byte(strings.Replace(alice.Allowed, "namespaces=", "valid-before=20200101 namespaces=", 1)), 0o644)
 	for _, ref := range []string{"main", "tampered"} {
 		ssh.Spec.Ref = ref
 		if _, err := ssh.Fetch(context.Background()); err != nil {
@@ -84,6 +88,7 @@ func TestVerify(t *testing.T) {
 		{"ssh-allowed", commits["alice"], ssh, "alice@example.com", ""},
 		{"ssh-unknown-key", commits["mallory"], ssh, "", "signed by a key that is not in"},
 		{"ssh-unsigned", commits["unsigned"], ssh, "", "not signed"},
+		{"ssh-unreadable-line", commits["alice"], badLine, "", "or on a line of it ssh-keygen cannot read (line 1: "},
 		{"ssh-tampered", commits["tampered"], ssh, "", "does not match its contents"},
 		{"ssh-file-openpgp-commit", commits["carol"], ssh, "", "holds no keys of that kind"},
 		{"openpgp-allowed", commits["carol"], pgp, "carol <carol@example.com>", ""},
