@@ -301,7 +301,13 @@ func (p *Provider) planUnit(env *engine.Env, un *Unit, recs map[string]UnitState
 		case err != nil:
 			return nil, err
 		case !Owned(cur):
-			return nil, fmt.Errorf("%s exists and was not written by seconf; seconf will not overwrite it. Move it away, or give the %s another name", f.Path, strings.SplitN(un.ID, ".", 2)[0])
+			advice := fmt.Sprintf("Move it away, or give the %s another name", strings.SplitN(un.ID, ".", 2)[0])
+			if un.Range.Filename == "" {
+				// No block: the name is seconf's own (the convergence
+				// timer's), and cannot be changed.
+				advice = "Move it away"
+			}
+			return nil, fmt.Errorf("%s exists and was not written by seconf; seconf will not overwrite it. %s", f.Path, advice)
 		default:
 			created = false
 		}
