@@ -16,6 +16,7 @@ import (
 	"seconf/engine"
 	"seconf/host"
 	"seconf/internal/gitsource"
+	"seconf/internal/lazyre"
 	"seconf/modules/selinux"
 )
 
@@ -107,13 +108,21 @@ func loadSourceRecord(st *engine.State) (*sourceRecord, error) {
 	return rec, nil
 }
 
-// sameOutcome reports whether two records say the same but for Since.
+// elapsed is how long curl says it tried ("Failed to connect to h port
+// 443 after 130004 ms", "Operation timed out after 300001 milliseconds"),
+// which differs from one failed fetch to the next.
+var elapsed = lazyre.New(`\bafter [0-9]+ (ms|milliseconds)\b`)
+
+// sameOutcome reports whether two records say the same but for Since, and
+// for how long the fetch took to fail: a server down for a day is one
+// outcome, since the first run that found it down.
 func sameOutcome(a, b *sourceRecord) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
 	x, y := *a, *b
 	x.Since, y.Since = time.Time{}, time.Time{}
+	x.Error, y.Error = elapsed.ReplaceAllString(x.Error, "after some time"), elapsed.ReplaceAllString(y.Error, "after some time")
 	ja, _ := json.Marshal(x)
 	jb, _ := json.Marshal(y)
 	return bytes.Equal(ja, jb)

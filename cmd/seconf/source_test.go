@@ -488,3 +488,25 @@ func TestTimerSource(t *testing.T) {
 		})
 	}
 }
+
+// TestSourceSameOutcome: a fetch that fails the same way on every run is
+// one outcome, whatever curl says of how long it tried; the record (and
+// its "since") stays that of the first run. Another error is another
+// outcome.
+func TestSourceSameOutcome(t *testing.T) {
+	rec := func(msg string) *sourceRecord {
+		return &sourceRecord{Source: "git+https://h/r.git#main", Result: resultFetchFailed, Error: "fetch failed: git fetch: fatal: unable to access 'https://h/r.git/': " + msg}
+	}
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{"Failed to connect to h port 443 after 130004 ms: Couldn't connect to server", "Failed to connect to h port 443 after 129998 ms: Couldn't connect to server", true},
+		{"Operation timed out after 300001 milliseconds with 0 out of 0 bytes received", "Operation timed out after 300002 milliseconds with 0 out of 0 bytes received", true},
+		{"The requested URL returned error: 503", "The requested URL returned error: 404", false},
+	} {
+		if got := sameOutcome(rec(tc.a), rec(tc.b)); got != tc.same {
+			t.Errorf("sameOutcome(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.same)
+		}
+	}
+}
