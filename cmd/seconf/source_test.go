@@ -510,3 +510,26 @@ func TestSourceSameOutcome(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceStatusNoCheckout: with the last good commit's checkout gone
+// (someone cleaned /var/lib/seconf), status still says what it knows, the
+// source's last run and the last apply, and that it could not compare;
+// --detailed-exitcode says 2, and the next apply checks it out again.
+func TestSourceStatusNoCheckout(t *testing.T) {
+	f := newFleet(t, t.TempDir())
+	good := f.commit(f.alice, "one", map[string]string{"host.hcl": mountHCL("10m")})
+	mustSeconf(t, 0, f.args("apply")...)
+	if err := os.RemoveAll(filepath.Join(f.root, gitsource.CheckoutDir)); err != nil {
+		t.Fatal(err)
+	}
+	doc, code := sourceStatus(t, f.root)
+	if code != 2 || doc.Drift.Checked || doc.Source.Good == nil || doc.Source.Good.ID != good || doc.LastApply == nil {
+		t.Errorf("status --json --detailed-exitcode: exit %d, drift checked %v, source %+v, last apply %v", code, doc.Drift.Checked, doc.Source, doc.LastApply)
+	}
+	out := mustSeconf(t, 0, "status", "--root", f.root)
+	if !strings.Contains(out, "not checked: the last good commit "+gitsource.Short(good)+" is not checked out") {
+		t.Errorf("status:\n%s", out)
+	}
+	mustSeconf(t, 0, f.args("apply")...)
+	checkOutcome(t, f.root, outcome{Result: resultApplied, Commit: good, Good: good, Checked: true}, "")
+}

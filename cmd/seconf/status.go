@@ -86,10 +86,14 @@ func (o *options) runStatus(ctx context.Context, paths []string) error {
 	if doc.Source, err = loadSourceRecord(st); err != nil {
 		return err
 	}
+	unchecked := "no commit of the source has applied on this host yet"
 	if len(paths) == 0 {
-		dir, err := o.sourceStatusDir(h, doc.Source)
+		dir, why, err := o.sourceStatusDir(h, doc.Source)
 		if err != nil {
 			return err
+		}
+		if why != "" {
+			unchecked = why
 		}
 		if dir != "" {
 			paths = []string{dir}
@@ -146,7 +150,7 @@ func (o *options) runStatus(ctx context.Context, paths []string) error {
 		if plan != nil {
 			o.printPlan(plan)
 		} else {
-			fmt.Fprintln(o.stdout, "  not checked: no commit of the source has applied on this host yet.")
+			fmt.Fprintf(o.stdout, "  not checked: %s.\n", unchecked)
 		}
 	}
 	unconverged := doc.Drift.Pending || !doc.Drift.Checked || (doc.Source != nil && doc.Source.Result != resultApplied)
@@ -158,23 +162,24 @@ func (o *options) runStatus(ctx context.Context, paths []string) error {
 
 // sourceStatusDir is the configuration status compares the host with when
 // no PATH is given: the last good commit's checkout. "" means there is
-// none yet.
-func (o *options) sourceStatusDir(h *host.Host, rec *sourceRecord) (string, error) {
+// none, yet (why is "") or any more (why says so).
+func (o *options) sourceStatusDir(h *host.Host, rec *sourceRecord) (dir, why string, err error) {
 	if rec == nil {
-		return "", fmt.Errorf("give the configuration's PATH: this host records no source (seconf apply --source records one)")
+		return "", "", fmt.Errorf("give the configuration's PATH: this host records no source (seconf apply --source records one)")
 	}
 	if rec.Good == nil {
-		return "", nil
+		return "", "", nil
 	}
 	src := &gitsource.Source{Host: h}
-	dir, err := src.CheckoutPath(rec.Good.Tree)
-	if err != nil {
-		return "", err
+	if dir, err = src.CheckoutPath(rec.Good.Tree); err != nil {
+		return "", "", err
 	}
 	if _, err := os.Stat(dir); err != nil {
-		return "", fmt.Errorf("the last good commit %s is not checked out (%v): run seconf apply --source again", gitsource.Short(rec.Good.ID), err)
+		// The rest of the status (the last apply, the source's last run)
+		// still holds: a dashboard needs it most now.
+		return "", fmt.Sprintf("the last good commit %s is not checked out (%v); seconf apply --source checks it out again", gitsource.Short(rec.Good.ID), err), nil
 	}
-	return dir, nil
+	return dir, "", nil
 }
 
 // printStatus writes the last apply and the timer, one fact a line, so that
