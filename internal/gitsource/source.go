@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"seconf/host"
 	"seconf/internal/lazyre"
@@ -352,9 +353,11 @@ func openPGP(file string) (bool, error) {
 	if bytes.Contains(data, []byte("-----BEGIN PGP PUBLIC KEY BLOCK-----")) {
 		return true, nil
 	}
-	// A binary OpenPGP packet starts with its tag byte's high bit set; an
-	// allowed-signers file is text.
-	return len(data) > 0 && data[0]&0x80 != 0, nil
+	// A binary export starts with a public-key packet (tag 6: 0x98-0x9b
+	// in the old format, 0xc6 in the new) and is no UTF-8 text; an
+	// allowed-signers file is text, which may start with a byte over 0x7f
+	// too (a principal "émile", a byte order mark).
+	return len(data) > 0 && (data[0] >= 0x98 && data[0] <= 0x9b || data[0] == 0xc6) && !utf8.Valid(data), nil
 }
 
 // keyring imports the allowed OpenPGP keys into a fresh GnuPG home: only

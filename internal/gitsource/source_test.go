@@ -69,6 +69,10 @@ func TestVerify(t *testing.T) {
 	testenv.Git(t, f.repo.Dir, nil, "update-ref", "refs/heads/tampered", commits["tampered"])
 	ssh := f.source(t, "", alice)
 	pgp := f.source(t, "", carol)
+	// alice's key under a principal that starts with a byte over 0x7f,
+	// which is no binary OpenPGP export.
+	accented := f.source(t, "", alice)
+	os.WriteFile(accented.AllowedSigners, []byte(strings.Replace(alice.Allowed, "alice@", "émile@", 1)), 0o644)
 	// alice's line with an option ssh-keygen cannot read: it skips the
 	// line, and only says so on stderr.
 	badLine := f.source(t, "", alice)
@@ -88,6 +92,7 @@ func TestVerify(t *testing.T) {
 		{"ssh-allowed", commits["alice"], ssh, "alice@example.com", ""},
 		{"ssh-unknown-key", commits["mallory"], ssh, "", "signed by a key that is not in"},
 		{"ssh-unsigned", commits["unsigned"], ssh, "", "not signed"},
+		{"ssh-non-ascii-principal", commits["alice"], accented, "émile@example.com", ""},
 		{"ssh-unreadable-line", commits["alice"], badLine, "", "or on a line of it ssh-keygen cannot read (line 1: "},
 		{"ssh-tampered", commits["tampered"], ssh, "", "does not match its contents"},
 		{"ssh-file-openpgp-commit", commits["carol"], ssh, "", "holds no keys of that kind"},
