@@ -307,8 +307,9 @@ func (s *Source) refusal(ctx context.Context, id, msg string, pgp bool) string {
 		return fmt.Sprintf("signed with an %s key, and %s holds no keys of that kind", kind, file)
 	case strings.Contains(msg, "No principal matched"):
 		why := fmt.Sprintf("signed by a key that is not in %s", file)
-		// ssh-keygen skips a line it cannot read and says so: the key
-		// may be on that line.
+		// ssh-keygen passes over a line it cannot read, or whose key has
+		// expired at the commit's time, and says so: the key may be on
+		// that line.
 		var unread []string
 		for _, l := range strings.Split(msg, "\n") {
 			if strings.HasPrefix(l, file+":") {
@@ -316,7 +317,7 @@ func (s *Source) refusal(ctx context.Context, id, msg string, pgp bool) string {
 			}
 		}
 		if len(unread) > 0 {
-			why += fmt.Sprintf(", or on a line of it ssh-keygen cannot read (line %s)", strings.Join(unread, "; line "))
+			why += fmt.Sprintf(", or on a line of it ssh-keygen passed over (line %s)", strings.Join(unread, "; line "))
 		}
 		return why
 	case strings.Contains(msg, "NO_PUBKEY"), strings.Contains(msg, "ERRSIG"):

@@ -93,7 +93,7 @@ func TestVerify(t *testing.T) {
 		{"ssh-unknown-key", commits["mallory"], ssh, "", "signed by a key that is not in"},
 		{"ssh-unsigned", commits["unsigned"], ssh, "", "not signed"},
 		{"ssh-non-ascii-principal", commits["alice"], accented, "émile@example.com", ""},
-		{"ssh-unreadable-line", commits["alice"], badLine, "", "or on a line of it ssh-keygen cannot read (line 1: "},
+		{"ssh-unreadable-line", commits["alice"], badLine, "", "or on a line of it ssh-keygen passed over (line 1: "},
 		{"ssh-tampered", commits["tampered"], ssh, "", "does not match its contents"},
 		{"ssh-file-openpgp-commit", commits["carol"], ssh, "", "holds no keys of that kind"},
 		{"openpgp-allowed", commits["carol"], pgp, "carol <carol@example.com>", ""},
