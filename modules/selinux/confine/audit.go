@@ -312,7 +312,12 @@ func JournalToAudit(data []byte) []byte {
 			continue
 		}
 		// The records of one event share _AUDIT_ID, not always their
-		// timestamps: the id alone keys the event.
+		// timestamps: the id keys the event, within its boot (the kernel
+		// numbers events from 1 again at every boot, and the journal
+		// keeps several boots).
+		if boot, _ := e["_BOOT_ID"].(string); boot != "" {
+			id = boot + ":" + id
+		}
 		msg = strings.TrimPrefix(msg, typ+" ")
 		out.WriteString("type=" + typ + " msg=audit(journal:" + id + "): " + msg + "\n")
 	}

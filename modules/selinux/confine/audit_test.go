@@ -75,6 +75,29 @@ func TestJournalToAudit(t *testing.T) {
 	}
 }
 
+// TestJournalBoots: the kernel numbers audit events from 1 again at every
+// boot, and the journal keeps several boots: an event's records are those
+// of its boot, not another event's of the same number.
+func TestJournalBoots(t *testing.T) {
+	entry := func(boot, typ, msg string) string {
+		return fmt.Sprintf(`{"_BOOT_ID":%q,"_TRANSPORT":"audit","_AUDIT_TYPE_NAME":%q,"_AUDIT_ID":"127","MESSAGE":%q}`, boot, typ, typ+" "+msg)
+	}
+	avc := `avc:  denied  { write } for  pid=1 comm="touch" name="a.log" dev="vda1" ino=1 scontext=system_u:system_r:seconf_logger_t:s0:c1,c2 tcontext=system_u:object_r:var_log_t:s0 tclass=file permissive=0`
+	journal := strings.Join([]string{
+		entry("b1", "AVC", avc),
+		entry("b1", "PATH", `item=0 name="/var/log/one/a.log" inode=1 nametype=NORMAL`),
+		entry("b2", "AVC", avc),
+		entry("b2", "PATH", `item=0 name="/var/log/two/a.log" inode=1 nametype=NORMAL`),
+	}, "\n")
+	var got []string
+	for _, d := range ParseAudit(JournalToAudit([]byte(journal))) {
+		got = append(got, d.Path)
+	}
+	if d := cmp.Diff([]string{"/var/log/one/a.log", "/var/log/two/a.log"}, got); d != "" {
+		t.Error(d)
+	}
+}
+
 // avcContainer is the container the denials in testdata/audit.log are
 // read against: /var/log read-only, and a database directory.
 func avcContainer() *config.Container {
