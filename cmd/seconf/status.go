@@ -32,8 +32,9 @@ rolled back, refused, or not fetched, and since when) and which commit was the
 last good one; without PATH, the drift is against the last good commit's
 checkout. status never fetches.
 
-Exit status: 0, or with --detailed-exitcode 2 when the host has drifted or its
-source's last run did not apply the ref's commit; 1 on error.`,
+Exit status: 0, or with --detailed-exitcode 2 when the host has drifted, its
+source's last run did not apply the ref's commit, or a file of the timer seconf
+installed is gone; 1 on error.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error { return o.runStatus(c.Context(), args) },
 	}
@@ -70,6 +71,8 @@ type jsonTimer struct {
 	Installed bool     `json:"installed"`
 	Unit      string   `json:"unit,omitempty"`
 	Files     []string `json:"files,omitempty"`
+	// Missing are the files seconf wrote that are no longer there.
+	Missing []string `json:"missing,omitempty"`
 }
 
 func (o *options) runStatus(ctx context.Context, paths []string) error {
@@ -111,6 +114,11 @@ func (o *options) runStatus(ctx context.Context, paths []string) error {
 	}
 	if u, ok := recs[timer.ID]; ok {
 		doc.Timer = jsonTimer{Installed: true, Unit: u.Unit, Files: u.Files}
+		for _, f := range u.Files {
+			if !h.FS.Exists(f) {
+				doc.Timer.Missing = append(doc.Timer.Missing, f)
+			}
+		}
 	}
 	doc.Drift.Changes = []jsonChange{}
 	var plan *engine.Plan
@@ -153,7 +161,7 @@ func (o *options) runStatus(ctx context.Context, paths []string) error {
 			fmt.Fprintf(o.stdout, "  not checked: %s.\n", unchecked)
 		}
 	}
-	unconverged := doc.Drift.Pending || !doc.Drift.Checked || (doc.Source != nil && doc.Source.Result != resultApplied)
+	unconverged := doc.Drift.Pending || !doc.Drift.Checked || (doc.Source != nil && doc.Source.Result != resultApplied) || len(doc.Timer.Missing) > 0
 	if o.detailed && unconverged {
 		return exitError{2}
 	}
@@ -202,7 +210,9 @@ func (o *options) printStatus(d *statusDoc, now time.Time) {
 			fmt.Fprintf(o.stdout, "  error: %s\n", strings.ReplaceAll(l.Failed, "\n", " "))
 		}
 	}
-	if d.Timer.Installed {
+	if d.Timer.Installed && len(d.Timer.Missing) > 0 {
+		fmt.Fprintf(o.stdout, "Convergence timer: %s installed by seconf, but %s is gone: run seconf timer install again, or seconf timer remove.\n", d.Timer.Unit, strings.Join(d.Timer.Missing, " and "))
+	} else if d.Timer.Installed {
 		fmt.Fprintf(o.stdout, "Convergence timer: %s installed by seconf.\n", d.Timer.Unit)
 	} else {
 		fmt.Fprintln(o.stdout, "Convergence timer: not installed (seconf timer install PATH).")

@@ -260,3 +260,33 @@ func verifyInRoot(t *testing.T, root string, units ...string) {
 		t.Errorf("systemd-analyze verify --root=%s %s: %v\n%s", root, strings.Join(units, " "), err, out)
 	}
 }
+
+// TestTimerStatusMissing: status reads the timer from the state record,
+// and says when a file of it was deleted by hand since (exit 2 with
+// --detailed-exitcode): the host no longer converges.
+func TestTimerStatusMissing(t *testing.T) {
+	root := timerRoot(t)
+	mustSeconf(t, 0, "timer", "install", "--root", root, "--seconf-path", "/usr/local/bin/seconf", "/etc/seconf")
+	if err := os.Remove(filepath.Join(root, "etc/systemd/system", timer.Timer)); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeFiles(t, map[string]string{"host.hcl": mountHCL("10m")})
+	mustSeconf(t, 0, "apply", "--root", root, cfg)
+	out := mustSeconf(t, 2, "status", "--detailed-exitcode", "--root", root, cfg)
+	if !strings.Contains(out, "/etc/systemd/system/"+timer.Timer+" is gone") {
+		t.Errorf("status:\n%s", out)
+	}
+	var doc struct {
+		Timer struct {
+			Missing []string `json:"missing"`
+		} `json:"timer"`
+	}
+	if err := json.Unmarshal([]byte(mustSeconf(t, 0, "status", "--json", "--root", root, cfg)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"/etc/systemd/system/" + timer.Timer}, doc.Timer.Missing); d != "" {
+		t.Errorf("status --json timer.missing (-want +got):\n%s", d)
+	}
+	mustSeconf(t, 0, "timer", "install", "--root", root, "--seconf-path", "/usr/local/bin/seconf", "/etc/seconf")
+	mustSeconf(t, 0, "status", "--detailed-exitcode", "--root", root, cfg)
+}
