@@ -419,9 +419,10 @@ func (o *options) runSourceApply(ctx context.Context) error {
 	case good == nil:
 		src.Prune(c.Tree)
 		return finish(fmt.Errorf("source %s: commit %s failed: %s; no commit has applied here before, so there is none to go back to", spec, gitsource.Short(c.ID), msg))
-	case good.ID == c.ID:
+	case good.ID == c.ID && good.Tree == c.Tree:
 		// The last good commit itself (a drift it could not correct):
-		// there is nothing better to go back to.
+		// there is nothing better to go back to. The same commit at
+		// another --path is another configuration, and goes back.
 		src.Prune(c.Tree, good.Tree)
 		return finish(fmt.Errorf("source %s: commit %s, the last good one, failed to apply again: %s", spec, gitsource.Short(c.ID), msg))
 	}

@@ -533,3 +533,23 @@ func TestSourceStatusNoCheckout(t *testing.T) {
 	mustSeconf(t, 0, f.args("apply")...)
 	checkOutcome(t, f.root, outcome{Result: resultApplied, Commit: good, Good: good, Checked: true}, "")
 }
+
+// TestSourceRollbackOtherPath: the same commit at another --path is another
+// configuration; when it fails, the host goes back to the directory that
+// applied, rather than being told the last good commit failed again.
+func TestSourceRollbackOtherPath(t *testing.T) {
+	f := newFleet(t, t.TempDir())
+	id := f.repo.Commit(f.alice, "two hosts", map[string]string{
+		"hosts/web/host.hcl": mountHCL("10m"),
+		"hosts/bad/host.hcl": "mount \"x\" {\n",
+	})
+	mustSeconf(t, 0, f.args("apply")...)
+	_, errs, code := seconf(t, "apply", "--root", f.root, "--source", f.source, "--allowed-signers", f.allowed, "--path", "hosts/bad")
+	if code != 1 || !strings.Contains(errs, "the host is back on the last good commit") || strings.Contains(errs, "the last good one, failed") {
+		t.Errorf("apply --path hosts/bad: exit %d, stderr:\n%s", code, errs)
+	}
+	doc, _ := sourceStatus(t, f.root)
+	if doc.Source.Result != resultFailed || doc.Source.Rollback != "succeeded" || doc.Source.Good == nil || doc.Source.Good.ID != id {
+		t.Errorf("status source: %+v", doc.Source)
+	}
+}
