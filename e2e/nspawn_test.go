@@ -459,7 +459,7 @@ func testSourceTimer(t *testing.T, m *machine, share, cfg string) {
 	if got := m.must("cat", webFile); strings.Contains(got, "v4") || m.prop("web.service", "InvocationID") != web {
 		t.Errorf("the unsigned commit changed the host:\n%s", got)
 	}
-	if j := journal(); !strings.Contains(j, "commit "+bad[:12]+" refused: not signed; nothing was changed; the host stays on commit "+v3[:12]) {
+	if j := journal(); !strings.Contains(j, "commit "+bad[:12]+" refused: not signed (seconf checks the commit's own signature, git commit -S; a signed tag does not count); nothing was changed; the host stays on commit "+v3[:12]) {
 		t.Errorf("the journal does not say why:\n%s", j)
 	} else {
 		t.Logf("the run on an unsigned commit, in the journal:\n%s", j[strings.LastIndex(j, "Error: source"):])

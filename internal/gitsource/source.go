@@ -300,7 +300,8 @@ func (s *Source) refusal(ctx context.Context, id, msg string, pgp bool) string {
 	file := s.AllowedSigners
 	switch {
 	case kind == "":
-		return "not signed"
+		// A release signed with git tag -s says nothing of its commit.
+		return "not signed (seconf checks the commit's own signature, git commit -S; a signed tag does not count)"
 	case kind == "other":
 		return "signed with a kind of signature seconf does not accept (x509?)"
 	case kind == "SSH" && pgp, kind == "OpenPGP" && !pgp:

@@ -99,6 +99,7 @@ func TestVerify(t *testing.T) {
 		{"openpgp-allowed", commits["carol"], pgp, "carol <carol@example.com>", ""},
 		{"openpgp-unknown-key", commits["eve"], pgp, "", "OpenPGP key that is not in"},
 		{"openpgp-unsigned", commits["unsigned"], pgp, "", "not signed"},
+		{"unsigned-says-commit", commits["unsigned"], ssh, "", "a signed tag does not count"},
 		{"openpgp-file-ssh-commit", commits["alice"], pgp, "", "holds no keys of that kind"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
