@@ -181,9 +181,27 @@ func (s *Source) Fetch(ctx context.Context) (string, error) {
 	if ref == "" {
 		ref = "HEAD"
 	}
-	// "--" ends the options: nothing after it is read as one.
-	_, err := s.git(ctx, nil, nil, nil, "fetch", "--quiet", "--no-tags", "--no-recurse-submodules",
-		"--no-write-fetch-head", "--", s.Spec.URL, "+"+ref+":"+FetchedRef)
+	// A name is a branch before it is a tag. git's own order takes a tag
+	// first, so whoever may push a tag named like the branch could point
+	// every host at another signed commit; the tag is asked for only when
+	// the remote has no such branch.
+	refs := []string{ref}
+	if ref != "HEAD" && !strings.HasPrefix(ref, "refs/") {
+		refs = []string{"refs/heads/" + ref, "refs/tags/" + ref}
+	}
+	var err error
+	for i, r := range refs {
+		// "--" ends the options: nothing after it is read as one.
+		_, err = s.git(ctx, nil, nil, nil, "fetch", "--quiet", "--no-tags", "--no-recurse-submodules",
+			"--no-write-fetch-head", "--", s.Spec.URL, "+"+r+":"+FetchedRef)
+		var ge *GitError
+		if err == nil || ctx.Err() != nil || !errors.As(err, &ge) || !strings.Contains(ge.Msg, "couldn't find remote ref") {
+			break
+		}
+		if i == len(refs)-1 && len(refs) > 1 {
+			err = fmt.Errorf("%s: couldn't find remote ref %s: the remote has no branch or tag of that name", s.Spec.Redacted(), ref)
+		}
+	}
 	if err != nil {
 		var ge *GitError
 		switch {

@@ -389,3 +389,21 @@ func TestFetchTag(t *testing.T) {
 		t.Errorf("Verify = %+v, %v", c, err)
 	}
 }
+
+// TestFetchBranchBeforeTag: a name that is both a branch and a tag on the
+// remote is the branch (git alone would take the tag, which anyone who may
+// push tags could point at another signed commit); a full ref name is taken
+// as written.
+func TestFetchBranchBeforeTag(t *testing.T) {
+	f := newFixture(t)
+	alice := testenv.SSHSigner(t, "alice")
+	old := f.repo.Commit(alice, "a", map[string]string{"x": "a"})
+	testenv.Git(t, f.repo.Dir, nil, "tag", "-a", "-m", "not the branch", "main")
+	tip := f.repo.Commit(alice, "b", map[string]string{"x": "b"})
+	for ref, want := range map[string]string{"main": tip, "refs/tags/main": old, "refs/heads/main": tip} {
+		f.spec.Ref = ref
+		if id, err := f.source(t, "", alice).Fetch(context.Background()); err != nil || id != want {
+			t.Errorf("Fetch of %s = %s, %v; want %s", ref, id, err, want)
+		}
+	}
+}
