@@ -125,17 +125,8 @@ func regexpQuote(p string) string {
 	return b.String()
 }
 
-// localRules are the configuration's selinux_fcontext blocks as the rules
-// semanage will add; a file type seconf does not know is left to the
-// selinux provider, which refuses it.
-func localRules(fcs []*config.FContext) []filecontexts.Local {
-	var out []filecontexts.Local
-	for _, f := range fcs {
-		field, ok := filecontexts.Fields[f.FileType]
-		if !ok && f.Equal == "" {
-			continue
-		}
-		out = append(out, filecontexts.Local{Path: f.Path, Field: field, Type: f.Type, Equal: f.Equal})
-	}
-	return out
+// newLabeller asks root h, with the configuration's selinux_fcontext
+// blocks that the same apply commits.
+func newLabeller(h *host.Host, cfg *config.Config) *labeller {
+	return &labeller{h: h, rules: filecontexts.Rules(cfg.FContexts)}
 }

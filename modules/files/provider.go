@@ -152,7 +152,7 @@ func (p *Provider) Plan(_ context.Context, env *engine.Env) ([]*engine.Change, h
 	if err != nil {
 		return nil, engine.FromError(nil, "Cannot read seconf's hash key", err)
 	}
-	pl := &planner{env: env, recs: recs, key: key, lab: &labeller{h: h, rules: localRules(cfg.FContexts)}, wanted: map[string]bool{}, taken: map[string]bool{}}
+	pl := &planner{env: env, recs: recs, key: key, lab: newLabeller(h, cfg), wanted: map[string]bool{}, taken: map[string]bool{}}
 	for _, it := range items {
 		pl.wanted[it.id] = true
 	}

@@ -81,7 +81,7 @@ func readRoot(h *host.Host, cfg *config.Config) (*root, error) {
 	}
 	r.pol = withPorts(pol, cfg.Ports)
 	fcPath := filecontexts.PolicyFile(st.name)
-	if r.fc, err = filecontexts.Open(filecontexts.WithLocal(read, fcPath, localRules(cfg.FContexts), mlsPolicy(pol)), fcPath); err != nil {
+	if r.fc, err = filecontexts.Open(filecontexts.WithLocal(read, fcPath, filecontexts.Rules(cfg.FContexts), mlsPolicy(pol)), fcPath); err != nil {
 		return nil, fmt.Errorf("read the root's file contexts: %w", err)
 	}
 	headers, err := confine.ReadHeaders(host.DevelInclude)
@@ -144,16 +144,6 @@ func (p plannedPorts) PortCons() []policydb.PortCon {
 func mlsPolicy(pol *policydb.Policy) bool {
 	pcs := pol.PortCons()
 	return len(pcs) == 0 || pcs[0].Context.Range != ""
-}
-
-// localRules are the configuration's selinux_fcontext blocks as the
-// rules semanage will add.
-func localRules(fcs []*config.FContext) []filecontexts.Local {
-	out := make([]filecontexts.Local, 0, len(fcs))
-	for _, f := range fcs {
-		out = append(out, filecontexts.Local{Path: f.Path, Field: fileTypeFields[f.FileType][0], Type: f.Type, Equal: f.Equal})
-	}
-	return out
 }
 
 // ContainerInput is what the module of container c is (or would be)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+
+	"seconf/config"
 )
 
 // Local is a rule a configuration adds to the policy's local file
@@ -20,6 +22,21 @@ type Local struct {
 var Fields = map[string]string{
 	"all": "", "file": "--", "directory": "-d", "symlink": "-l",
 	"socket": "-s", "pipe": "-p", "block": "-b", "char": "-c",
+}
+
+// Rules are a configuration's selinux_fcontext blocks as the rules
+// semanage will add; a file type this package does not know is left to the
+// selinux provider, which refuses it.
+func Rules(fcs []*config.FContext) []Local {
+	var out []Local
+	for _, f := range fcs {
+		field, ok := Fields[f.FileType]
+		if !ok && f.Equal == "" {
+			continue
+		}
+		out = append(out, Local{Path: f.Path, Field: field, Type: f.Type, Equal: f.Equal})
+	}
+	return out
 }
 
 // WithLocal is read with rules after the policy's own .local and .subs
